@@ -1,0 +1,32 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { AirlockConfig } from '../src/config/load.js';
+import { PlannerOutputError, type Planner, type ToolInfo } from '../src/models/index.js';
+import type { McpPool } from '../src/registry/pool.js';
+import type { JsonObject, PlanOutput, StepView } from '../workflows/types.js';
+
+export interface PlanInput {
+  runId: string;
+  agent: string;
+  input: JsonObject;
+  steps: StepView[];
+}
+
+export function createModelActivities({ config, pool, planners }: { config: AirlockConfig; pool: McpPool; planners: Map<string, Planner> }) {
+  async function plan({ runId, agent: agentName, input, steps }: PlanInput): Promise<PlanOutput> {
+    const agent = config.agents[agentName];
+    if (!agent) throw ApplicationFailure.nonRetryable(`agent "${agentName}" is not configured on this worker`, 'PlannerFailed');
+    const planner = planners.get(agent.model);
+    if (!planner) throw ApplicationFailure.nonRetryable(`model provider "${agent.model}" is not configured`, 'PlannerFailed');
+    const tools: ToolInfo[] = [];
+    if (planner.name !== 'embedded') {
+      for (const server of agent.servers) for (const tool of await pool.listTools(server)) tools.push({ server, tool });
+    }
+    try {
+      return await planner.plan({ runId, agentName, agent, input, steps, tools });
+    } catch (err) {
+      if (err instanceof PlannerOutputError) throw ApplicationFailure.nonRetryable(err.message, 'PlannerFailed');
+      throw err;
+    }
+  }
+  return { plan };
+}

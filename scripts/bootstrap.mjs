@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Entry point behind `npm start` and `npm test` on a fresh clone.
+// Plain Node with no dependencies: it makes sure npm dependencies are installed
+// (and current with package-lock.json), then hands over to the TypeScript CLI,
+// which installs the Temporal CLI if needed (`airlock setup`).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runForwarding } from './forward.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, 'node_modules', '.airlock-deps.sha256');
+
+function run(cmd, args, opts = {}) {
+  const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (res.error) throw res.error;
+  return res.status ?? 1;
+}
+
+function depsHash() {
+  const h = createHash('sha256');
+  for (const f of ['package.json', 'package-lock.json']) {
+    const p = join(root, f);
+    if (existsSync(p)) h.update(readFileSync(p));
+  }
+  return h.digest('hex');
+}
+
+function ensureNodeModules() {
+  const want = depsHash();
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) return;
+  const hasLock = existsSync(join(root, 'package-lock.json'));
+  console.error(`[airlock] installing npm dependencies (${hasLock ? 'npm ci' : 'npm install'})…`);
+  const code = run('npm', [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  if (code !== 0) {
+    console.error('[airlock] npm dependency installation failed');
+    process.exit(code);
+  }
+  writeFileSync(stamp, want + '\n');
+}
+
+function testFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...testFiles(p));
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+const tsNode = [process.execPath, '--import', 'tsx'];
+const [command = 'start', ...rest] = process.argv.slice(2);
+ensureNodeModules();
+
+if (command === 'start') {
+  process.exit(await runForwarding(tsNode[0], [...tsNode.slice(1), 'src/cli/main.ts', 'start', ...rest], { cwd: root }));
+} else if (command === 'test') {
+  let code = run(tsNode[0], [...tsNode.slice(1), 'src/cli/main.ts', 'setup', '--test-server']);
+  if (code !== 0) process.exit(code);
+  console.error('[airlock] type-checking…');
+  code = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json']);
+  if (code !== 0) process.exit(code);
+  const files = rest.length > 0 ? rest : testFiles(join(root, 'test'));
+  code = await runForwarding(tsNode[0], [...tsNode.slice(1), '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { cwd: root });
+  process.exit(code);
+} else {
+  console.error(`usage: bootstrap.mjs start|test [args]`);
+  process.exit(2);
+}

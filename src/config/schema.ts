@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/** Duration strings such as `90s`, `15m`, `72h`, `3d`, or a number of milliseconds. */
+export const DurationSchema = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration like 500ms, 30s, 15m, 72h or 3d')
+    .transform((s) => {
+      const m = /^(\d+)(ms|s|m|h|d)$/.exec(s)!;
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
+      return Number(m[1]) * unit;
+    }),
+]);
+
+const Id = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'ids are lower-case letters, digits and dashes');
+
+export const StdioServerSchema = z.strictObject({
+  transport: z.literal('stdio'),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  /** Variables passed to the server process; nothing else is inherited but PATH-like basics. */
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().optional(),
+});
+
+export const HttpServerSchema = z.strictObject({
+  transport: z.literal('http'),
+  url: z.url(),
+  headers: z.record(z.string(), z.string()).default({}),
+  /** When set, `airlock start` serves this demo system itself at `url`. */
+  demo: z.strictObject({ system: z.enum(['crm', 'ticketing', 'billing']), db: z.string() }).optional(),
+});
+
+export const ServerSchema = z.discriminatedUnion('transport', [StdioServerSchema, HttpServerSchema]);
+export type ServerConfig = z.infer<typeof ServerSchema>;
+
+export const ApprovalRuleSchema = z.strictObject({
+  /** Namespaced tool name, `server.tool`. */
+  tool: z.string().regex(/^[a-z][a-z0-9-]*\.[A-Za-z0-9_-]+$/, 'expected server.tool'),
+  group: z.string().min(1),
+});
+
+export const AgentSchema = z.strictObject({
+  description: z.string().default(''),
+  /** Servers this agent may call. Tools of any other server are denied. */
+  servers: z.array(Id).min(1),
+  /** Model provider name (`embedded` or a configured provider). */
+  model: z.string().default('embedded'),
+  maxSteps: z.number().int().min(1).max(200).default(20),
+  systemPrompt: z.string().default('You are a careful business operations agent. Use the tools to complete the task.'),
+  inputSchema: z.record(z.string(), z.unknown()).default({ type: 'object' }),
+  approvals: z
+    .strictObject({
+      expiresAfter: DurationSchema.default(72 * 3_600_000),
+      requireFor: z.array(ApprovalRuleSchema).default([]),
+    })
+    .prefault({}),
+  /** Steps for the embedded deterministic planner; templates `{{input.x}}`, `{{steps.<tool>.<path>}}`, `a ?? b`. */
+  playbook: z
+    .array(z.strictObject({ tool: z.string(), args: z.record(z.string(), z.unknown()).default({}) }))
+    .default([]),
+});
+export type AgentConfig = z.infer<typeof AgentSchema>;
+
+export const ProviderSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('openai'),
+    baseUrl: z.url().optional(),
+    model: z.string().min(1),
+    /** Name of the environment variable holding the API key (never the key itself). */
+    apiKeyEnv: z.string().optional(),
+    temperature: z.number().min(0).max(2).default(0),
+    timeout: DurationSchema.default(60_000),
+  }),
+]);
+export type ProviderConfig = z.infer<typeof ProviderSchema>;
+
+export const FileConfigSchema = z.strictObject({
+  dataDir: z.string().default('.airlock'),
+  api: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(3000) }).prefault({}),
+  temporal: z
+    .strictObject({
+      /** host:port of an existing Temporal frontend. When set, no local server is started. */
+      address: z.string().optional(),
+      namespace: z.string().default('default'),
+      taskQueue: z.string().default('airlock'),
+      /** Path to a `temporal` CLI binary; default: PATH, then the project's .tools virtualenv. */
+      cli: z.string().optional(),
+      devServer: z
+        .strictObject({
+          ip: z.string().default('127.0.0.1'),
+          port: z.number().int().min(0).max(65535).default(7233),
+          uiPort: z.number().int().min(0).max(65535).default(8233),
+          dbFile: z.string().default('temporal.db'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  identity: z
+    .strictObject({
+      issuer: z.literal('dev').default('dev'),
+      tokenTtl: DurationSchema.default(12 * 3_600_000),
+    })
+    .prefault({}),
+  models: z.record(Id, ProviderSchema).default({}),
+  servers: z.record(Id, ServerSchema).default({}),
+  agents: z.record(Id, AgentSchema).default({}),
+});
+export type FileConfig = z.infer<typeof FileConfigSchema>;

@@ -1,0 +1,17 @@
+import type { Principal } from '../../workflows/types.js';
+
+export type Role = 'requester' | 'approver' | 'operator' | 'admin';
+
+/** Demo users of the embedded dev issuer. */
+export const DEMO_USERS: Record<string, Omit<Principal, 'subject'>> = {
+  alice: { kind: 'user', groups: ['support'], roles: ['requester'] },
+  bob: { kind: 'user', groups: ['finance'], roles: ['approver'] },
+  carol: { kind: 'user', groups: ['finance'], roles: ['approver'] },
+  dave: { kind: 'user', groups: ['support-leads'], roles: ['approver', 'requester'] },
+  olivia: { kind: 'user', groups: ['ops'], roles: ['operator'] },
+  adam: { kind: 'user', groups: ['platform'], roles: ['admin', 'operator'] },
+};
+
+export function hasRole(p: Principal, ...roles: Role[]): boolean {
+  return roles.some((r) => p.roles.includes(r));
+}

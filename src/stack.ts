@@ -1,0 +1,126 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { startHttpServer } from '../examples/mcp/serve.js';
+import { temporalCli } from '../temporal/binary.js';
+import { startDevServer, type DevServer } from '../temporal/devserver.js';
+import { createApp } from './api/app.js';
+import type { AirlockConfig } from './config/load.js';
+import { DevIssuer } from './identity/devIssuer.js';
+import type { Logger } from './log/logger.js';
+import { ensureSearchAttributes } from './temporal/setup.js';
+import { createWorker, type AirlockWorker } from './worker/worker.js';
+
+export interface StackParts {
+  temporal?: boolean;
+  demoServers?: boolean;
+  worker?: boolean;
+  api?: boolean;
+}
+
+export interface Stack {
+  config: AirlockConfig;
+  temporalAddress: string;
+  temporalUi?: string;
+  apiUrl?: string;
+  client: Client;
+  issuer: DevIssuer;
+  worker?: AirlockWorker;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+/** Routes the Temporal SDK's own logs into pino (once per process). */
+function installRuntime(log: Logger) {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (log.level === 'silent' ? 'ERROR' : log.level.toUpperCase()) as LogLevel;
+  const tlog = log.child({ component: 'temporal-sdk' });
+  Runtime.install({
+    logger: new DefaultLogger(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? level : 'INFO', (e) => {
+      const fn = { TRACE: tlog.trace, DEBUG: tlog.debug, INFO: tlog.info, WARN: tlog.warn, ERROR: tlog.error }[e.level].bind(tlog);
+      fn(e.meta ?? {}, e.message);
+    }),
+  });
+}
+
+/**
+ * Starts what `airlock start` runs, in order, and stops it in reverse: the Temporal dev server
+ * (unless an external address is configured), the demo MCP HTTP servers, the worker, the API.
+ */
+export async function startStack(config: AirlockConfig, log: Logger, parts: StackParts = {}): Promise<Stack> {
+  const want = { temporal: true, demoServers: true, worker: true, api: true, ...parts };
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'error while stopping'));
+  };
+  try {
+    let dev: DevServer | undefined;
+    let address = config.temporal.address;
+    if (!address) {
+      if (!want.temporal) throw new Error('no temporal.address configured and the local dev server is disabled');
+      const d = config.temporal.devServer;
+      dev = await startDevServer({
+        cli: temporalCli({ root: config.root, configured: config.temporal.cli, env: config.env, log: (m) => log.info(m) }),
+        ip: d.ip,
+        port: d.port,
+        uiPort: d.uiPort,
+        dbFile: join(config.dataDir, d.dbFile),
+        namespace: config.temporal.namespace,
+        log: (m) => log.info(m),
+      });
+      stops.push(dev.stop);
+      address = dev.address;
+    }
+    const connection = await Connection.connect({ address });
+    stops.push(() => connection.close());
+    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+    if (added.length) log.info({ added }, 'registered search attributes');
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const issuer = await DevIssuer.open(config.dataDir, config.identity.tokenTtl);
+    const stack: Stack = { config, temporalAddress: address, temporalUi: dev?.uiUrl, client, issuer, stop };
+
+    if (want.demoServers) {
+      for (const [id, s] of Object.entries(config.servers)) {
+        if (s.transport !== 'http' || !s.demo) continue;
+        const url = new URL(s.url);
+        const srv = await startHttpServer({ system: s.demo.system, dbPath: s.demo.db, host: url.hostname, port: Number(url.port) });
+        stops.push(srv.close);
+        log.info({ server: id, url: srv.url }, 'demo MCP server listening');
+      }
+    }
+    if (want.worker) {
+      installRuntime(log);
+      const nc = await NativeConnection.connect({ address });
+      const worker = await createWorker(config, nc, log.child({ component: 'worker' }));
+      const done = worker.run();
+      done.catch((err) => log.error({ err }, 'worker stopped with an error'));
+      stops.push(async () => {
+        await worker.shutdown();
+        await nc.close();
+      });
+      stack.worker = worker;
+    }
+    if (want.api) {
+      const app = createApp({ config, client, verifier: issuer, log: log.child({ component: 'api' }) });
+      const server = await new Promise<Server>((res, rej) => {
+        const s = app.listen(config.api.port, config.api.host, () => res(s)).once('error', rej);
+      });
+      const port = (server.address() as { port: number }).port;
+      stack.apiUrl = `http://${config.api.host}:${port}`;
+      stops.push(
+        () =>
+          new Promise<void>((res) => {
+            server.close(() => res());
+            server.closeIdleConnections();
+            setTimeout(() => server.closeAllConnections(), 5_000).unref();
+          }),
+      );
+    }
+    return stack;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

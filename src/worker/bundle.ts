@@ -1,0 +1,34 @@
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../config/load.js';
+
+export const WORKFLOWS_DIR = join(ROOT, 'workflows');
+
+function sourceHash(): string {
+  const h = createHash('sha256');
+  for (const f of readdirSync(WORKFLOWS_DIR).sort()) h.update(f).update(readFileSync(join(WORKFLOWS_DIR, f)));
+  const lock = join(ROOT, 'package-lock.json');
+  if (existsSync(lock)) h.update(readFileSync(lock));
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The webpack bundle of workflows/, cached on disk by a hash of its sources and the lockfile:
+ * bundling LangGraph takes seconds, and every worker process would otherwise repeat it.
+ */
+export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  const dir = join(ROOT, 'node_modules', '.cache', 'airlock');
+  const file = join(dir, `workflows-${sourceHash()}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as WorkflowBundleWithSourceMap;
+  const bundle = await bundleWorkflowCode({ workflowsPath: join(WORKFLOWS_DIR, 'index.ts'), logger: quietLogger });
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(bundle));
+  renameSync(tmp, file);
+  return bundle;
+}
+
+const noop = () => {};
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string, meta?: unknown) => console.error(m, meta ?? '') , log: noop };

@@ -1,0 +1,45 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import type { AirlockConfig } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { createPlanners } from '../models/index.js';
+import { McpPool } from '../registry/pool.js';
+import { workflowBundle } from './bundle.js';
+
+export interface AirlockWorker {
+  worker: Worker;
+  pool: McpPool;
+  /** Runs until shutdown() (or a signal); resolves when drained. */
+  run(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function createWorker(config: AirlockConfig, connection: NativeConnection, log: Logger): Promise<AirlockWorker> {
+  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }));
+  const activities = createActivities({ config, pool, planners: createPlanners(config) });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+    shutdownGraceTime: '10s',
+  });
+  let running: Promise<void> | undefined;
+  return {
+    worker,
+    pool,
+    run() {
+      running ??= worker.run().finally(() => pool.close());
+      return running;
+    },
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
+export async function connectWorker(address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({ address });
+}

@@ -1,0 +1,18 @@
+// Handles for the run workflow's messages and its search attributes.
+// Imported by the workflow, the API and the tests — never string names.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Approval, DecideApprovalInput, RunView } from './types.js';
+
+export const getRunQuery = defineQuery<RunView>('getRun');
+export const decideApprovalUpdate = defineUpdate<Approval, [DecideApprovalInput]>('decideApproval');
+
+export const SA = {
+  agent: defineSearchAttributeKey('AirlockAgent', SearchAttributeType.KEYWORD),
+  requester: defineSearchAttributeKey('AirlockRequester', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('AirlockStatus', SearchAttributeType.KEYWORD),
+  pendingGroups: defineSearchAttributeKey('AirlockPendingGroups', SearchAttributeType.KEYWORD_LIST),
+} as const;
+
+/** Memo key holding the pending approvals (listed without querying each run). */
+export const PENDING_MEMO = 'pendingApprovals';

@@ -1,0 +1,31 @@
+// Named timeout and retry presets. No activity runs without a startToCloseTimeout.
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/** Planner (model) calls: bounded retries; malformed output is a non-retryable PlannerFailed. */
+export const MODEL_CALL: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['PlannerFailed'] },
+};
+
+/** Control decisions: fast, retried a few times; if they keep failing the call does not run (fail closed). */
+export const CONTROL_DECISION: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 4 },
+};
+
+/** Tool calls that are safe to repeat (read-only, or idempotent with an idempotency key). */
+export const TOOL_CALL_RETRYING: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: ['ToolNotFound', 'ServerNotFound'] },
+};
+
+/**
+ * Writes that are not idempotent run at most once: if the worker dies mid-call the outcome is
+ * unknown, and the run stops for human reconciliation instead of risking a duplicate.
+ */
+export const TOOL_CALL_ONCE: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { maximumAttempts: 1 },
+};
