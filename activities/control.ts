@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv as AjvDraft7, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createHash } from 'node:crypto';
 import type { AgentSpec, Decision, JsonObject, Principal, ToolCall } from '../workflows/types.js';
 import type { McpPool } from '../src/registry/pool.js';
@@ -20,7 +21,10 @@ export const MAX_ARGS_BYTES = 64 * 1024;
  * and after its retries the run fails: the call never runs (fail closed).
  */
 export function createControlActivities({ pool }: { pool: McpPool }) {
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  // JSON Schema 2020-12 is MCP's default dialect; draft-07 schemas (as many SDKs emit) get a draft-07 validator.
+  const ajv2020 = new Ajv2020({ allErrors: true, strict: false });
+  const ajv7 = new AjvDraft7({ allErrors: true, strict: false });
+  const ajvFor = (schema: object) => (/draft-07/.test(String((schema as { $schema?: unknown }).$schema ?? '')) ? ajv7 : ajv2020);
   const validators = new Map<string, ValidateFunction>();
 
   async function decide({ runId, step, agent, call }: DecideInput): Promise<Decision> {
@@ -40,7 +44,7 @@ export function createControlActivities({ pool }: { pool: McpPool }) {
     const size = Buffer.byteLength(JSON.stringify(args));
     if (size > MAX_ARGS_BYTES) return deny(`args are ${size} bytes; the limit is ${MAX_ARGS_BYTES}`);
     const validate = validatorFor(name, tool.inputSchema);
-    if (!validate(args)) return deny(`args do not match the input schema of ${name}: ${ajv.errorsText(validate.errors)}`);
+    if (!validate(args)) return deny(`args do not match the input schema of ${name}: ${ajv2020.errorsText(validate.errors)}`);
 
     const group = agent.approvalRules[name];
     if (group && write) return { outcome: 'require_approval', reason: `agent config requires "${group}" approval for ${name}`, requiredGroup: group, write, idempotent, args };
@@ -52,7 +56,7 @@ export function createControlActivities({ pool }: { pool: McpPool }) {
     let v = validators.get(key);
     if (!v) {
       try {
-        v = ajv.compile(schema);
+        v = ajvFor(schema).compile(schema);
       } catch (err) {
         throw ApplicationFailure.nonRetryable(`input schema of ${name} is invalid: ${(err as Error).message}`, 'InvalidToolSchema');
       }

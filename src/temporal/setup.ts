@@ -1,9 +1,11 @@
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
 import { SA } from '../../workflows/definitions.js';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
-const TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+const TYPES: Record<string, (typeof IndexedValueType)[keyof typeof IndexedValueType]> = {
   KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
   TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,

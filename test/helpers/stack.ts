@@ -97,6 +97,8 @@ export function withHelpers(stack: Stack, env: Record<string, string>, dataDir: 
         const res = await call('GET', `/v1/runs/${runId}`, { token });
         last = res.body;
         if (res.status === 200 && pred(res.body)) return res.body as RunView;
+        if (res.status === 200 && ['completed', 'rejected', 'failed', 'cancelled'].includes(res.body.status))
+          throw new Error(`run ${runId} ended ${res.body.status} without reaching the expected state: ${JSON.stringify(res.body)}`);
         await sleep(200);
       }
       throw new Error(`run ${runId} did not reach the expected state; last: ${JSON.stringify(last)}`);
