@@ -46,7 +46,7 @@ describe('workflow replay', () => {
       histories.push({ workflowId: id, history });
       if (record) {
         mkdirSync(FIXTURES, { recursive: true });
-        writeFileSync(join(FIXTURES, `refund-${name}.json`), JSON.stringify(historyToJSON(history), null, 1));
+        writeFileSync(join(FIXTURES, `refund-${name}.json`), historyToJSON(history));
       }
     }
     const results = await replay(histories);
