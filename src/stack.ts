@@ -9,7 +9,7 @@ import { createApp } from './api/app.js';
 import type { AirlockConfig } from './config/load.js';
 import { DevIssuer } from './identity/devIssuer.js';
 import type { Logger } from './log/logger.js';
-import { ensureSearchAttributes } from './temporal/setup.js';
+import { ensureSearchAttributes, searchAttributeCommands } from './temporal/setup.js';
 import { createWorker, type AirlockWorker } from './worker/worker.js';
 
 export interface StackParts {
@@ -75,8 +75,13 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
     }
     const connection = await Connection.connect({ address });
     stops.push(() => connection.close());
-    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
-    if (added.length) log.info({ added }, 'registered search attributes');
+    const sa = await ensureSearchAttributes(connection, config.temporal.namespace);
+    if ('unmanaged' in sa) {
+      log.warn(
+        { reason: sa.unmanaged, register: searchAttributeCommands(config.temporal.namespace) },
+        'cannot manage search attributes on this Temporal server; register them once by hand if runs fail to start',
+      );
+    } else if (sa.added.length) log.info({ added: sa.added }, 'registered search attributes');
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const issuer = await DevIssuer.open(config.dataDir, config.identity.tokenTtl);
     const stack: Stack = { config, temporalAddress: address, temporalUi: dev?.uiUrl, client, issuer, stop };

@@ -15,8 +15,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { agentRunWorkflow } from '../../workflows/agentRun.js';
 import { decideApprovalUpdate, getRunQuery, PENDING_MEMO, SA } from '../../workflows/definitions.js';
-import { runIdOfApproval, type AgentSpec, type Approval, type Principal, type RunView } from '../../workflows/types.js';
-import type { AirlockConfig } from '../config/load.js';
+import { runIdOfApproval, type Approval, type Principal, type RunView } from '../../workflows/types.js';
+import { agentSpec, type AirlockConfig } from '../config/load.js';
 import { AuthError, type TokenVerifier } from '../identity/devIssuer.js';
 import { hasRole } from '../identity/users.js';
 import type { Logger } from '../log/logger.js';
@@ -91,13 +91,7 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     const runId = key
       ? `run-${createHash('sha256').update(`${p.subject}\0${key}`).digest('hex').slice(0, 20)}`
       : `run-${randomBytes(10).toString('hex')}`;
-    const spec: AgentSpec = {
-      name: body.agent,
-      servers: agent.servers,
-      maxSteps: agent.maxSteps,
-      approvalExpiresMs: agent.approvals.expiresAfter,
-      approvalRules: Object.fromEntries(agent.approvals.requireFor.map((r) => [r.tool, r.group])),
-    };
+    const spec = agentSpec(config, body.agent);
     try {
       await client.workflow.start(agentRunWorkflow, {
         workflowId: runId,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { FileConfigSchema, type FileConfig } from './schema.js';
+import type { AgentSpec } from '../../workflows/types.js';
 
 /** Repository root (where package.json lives). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -158,4 +159,17 @@ function interpolate(value: unknown, path: PropertyKey[], vars: Record<string, s
   if (value && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], vars, env)]));
   return value;
+}
+
+/** The workflow's view of a configured agent: what a run needs to know, frozen at start. */
+export function agentSpec(config: AirlockConfig, name: string): AgentSpec {
+  const agent = config.agents[name];
+  if (!agent) throw new Error(`unknown agent "${name}"`);
+  return {
+    name,
+    servers: agent.servers,
+    maxSteps: agent.maxSteps,
+    approvalExpiresMs: agent.approvals.expiresAfter,
+    approvalRules: Object.fromEntries(agent.approvals.requireFor.map((r) => [r.tool, r.group])),
+  };
 }
