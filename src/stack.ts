@@ -9,6 +9,7 @@ import { createApp } from './api/app.js';
 import type { AirlockConfig } from './config/load.js';
 import { DevIssuer } from './identity/devIssuer.js';
 import type { Logger } from './log/logger.js';
+import { temporalConnectionOptions } from './temporal/connection.js';
 import { ensureSearchAttributes, searchAttributeCommands } from './temporal/setup.js';
 import { createWorker, type AirlockWorker } from './worker/worker.js';
 
@@ -73,7 +74,8 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
       stops.push(dev.stop);
       address = dev.address;
     }
-    const connection = await Connection.connect({ address });
+    const connOpts = temporalConnectionOptions(config, address);
+    const connection = await Connection.connect(connOpts);
     stops.push(() => connection.close());
     const sa = await ensureSearchAttributes(connection, config.temporal.namespace);
     if ('unmanaged' in sa) {
@@ -97,7 +99,7 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
     }
     if (want.worker) {
       installRuntime(log);
-      const nc = await NativeConnection.connect({ address });
+      const nc = await NativeConnection.connect(connOpts);
       const worker = await createWorker(config, nc, log.child({ component: 'worker' }));
       const done = worker.run();
       done.catch((err) => log.error({ err }, 'worker stopped with an error'));

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
@@ -107,18 +108,36 @@ export function loadConfig(opts: LoadOptions = {}): AirlockConfig {
   if (env.AIRLOCK_TEMPORAL_PORT !== undefined) cfg.temporal.devServer.port = env.AIRLOCK_TEMPORAL_PORT;
   if (env.AIRLOCK_TEMPORAL_UI_PORT !== undefined) cfg.temporal.devServer.uiPort = env.AIRLOCK_TEMPORAL_UI_PORT;
   if (env.AIRLOCK_TASK_QUEUE) cfg.temporal.taskQueue = env.AIRLOCK_TASK_QUEUE;
+  const tls = cfg.temporal.tls;
+  if (typeof tls === 'object') {
+    // Certificate paths are relative to the config file, like everything else a config names.
+    for (const key of ['caFile', 'certFile', 'keyFile'] as const) if (tls[key]) tls[key] = resolve(dirname(file), tls[key]);
+  }
   opts.overrides?.(cfg);
   checkReferences(cfg, file, lineOf);
   return { ...cfg, root: ROOT, configFile: file, logLevel: env.AIRLOCK_LOG_LEVEL, env: rawEnv };
 }
 
 function checkReferences(cfg: FileConfig, file: string, lineOf: (p: PropertyKey[]) => number | undefined): void {
+  const tls = cfg.temporal.tls;
+  if (typeof tls === 'object') {
+    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+      const f = tls[key];
+      if (f && !existsSync(f)) throw new ConfigError(`temporal.tls.${key}: no such file ${f}`, file, lineOf(['temporal', 'tls', key]));
+    }
+  }
+  const ajv = new Ajv2020({ strict: false });
   for (const [name, agent] of Object.entries(cfg.agents)) {
     agent.servers.forEach((s, i) => {
       if (!cfg.servers[s]) throw new ConfigError(`agents.${name}.servers: unknown server "${s}"`, file, lineOf(['agents', name, 'servers', i]));
     });
     if (agent.model !== 'embedded' && !cfg.models[agent.model])
       throw new ConfigError(`agents.${name}.model: unknown model provider "${agent.model}"`, file, lineOf(['agents', name, 'model']));
+    try {
+      ajv.compile(agent.inputSchema);
+    } catch (err) {
+      throw new ConfigError(`agents.${name}.inputSchema: invalid JSON Schema: ${(err as Error).message}`, file, lineOf(['agents', name, 'inputSchema']));
+    }
     agent.approvals.requireFor.forEach((r, i) => {
       const server = r.tool.split('.')[0]!;
       if (!agent.servers.includes(server))

@@ -11,7 +11,7 @@ export const DurationSchema = z.union([
       const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
       return Number(m[1]) * unit;
     }),
-]);
+], { error: 'expected a duration like 500ms, 30s, 15m, 72h or 3d, or a number of milliseconds' });
 
 const Id = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'ids are lower-case letters, digits and dashes');
 
@@ -85,6 +85,21 @@ export const FileConfigSchema = z.strictObject({
       address: z.string().optional(),
       namespace: z.string().default('default'),
       taskQueue: z.string().default('airlock'),
+      /** TLS to an external cluster: `true` for system roots, or CA / client certificate files (mTLS). */
+      tls: z
+        .union([
+          z.boolean(),
+          z.strictObject({
+            serverName: z.string().optional(),
+            caFile: z.string().optional(),
+            certFile: z.string().optional(),
+            keyFile: z.string().optional(),
+          }),
+        ])
+        .optional()
+        .refine((t) => typeof t !== 'object' || !t.certFile === !t.keyFile, 'certFile and keyFile go together'),
+      /** Name of the environment variable holding a Temporal Cloud API key (never the key itself). Implies TLS. */
+      apiKeyEnv: z.string().optional(),
       /** Path to a `temporal` CLI binary; default: PATH, then the project's .tools virtualenv. */
       cli: z.string().optional(),
       devServer: z

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import type { AirlockConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
@@ -38,8 +38,4 @@ export async function createWorker(config: AirlockConfig, connection: NativeConn
       await running;
     },
   };
-}
-
-export async function connectWorker(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
 }
