@@ -2,34 +2,71 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Ajv as AjvDraft7, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createHash } from 'node:crypto';
-import type { AgentSpec, Decision, JsonObject, Principal, ToolCall } from '../workflows/types.js';
+import type { AirlockConfig } from '../src/config/load.js';
+import type { PolicySource } from '../src/policy/source.js';
 import type { McpPool } from '../src/registry/pool.js';
+import type { AgentSpec, Decision, JsonObject, RunIdentity, ToolCall } from '../workflows/types.js';
 
 export interface DecideInput {
   runId: string;
   step: number;
   agent: AgentSpec;
-  principal: Principal;
+  identity: RunIdentity;
   call: ToolCall;
 }
 
 /** Upper bound on the serialized args of one tool call. */
 export const MAX_ARGS_BYTES = 64 * 1024;
 
+/** JSON with object keys sorted at every level: the same call always hashes the same. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+export function callDigest(server: string, tool: string, args: JsonObject, policyVersion: string): string {
+  return createHash('sha256').update(canonicalJson({ server, tool, args, policyVersion })).digest('hex');
+}
+
+export interface ControlDeps {
+  config: AirlockConfig;
+  pool: McpPool;
+  policies: PolicySource;
+}
+
 /**
- * The control decision for one proposed tool call. Any error thrown here fails the activity,
- * and after its retries the run fails: the call never runs (fail closed).
+ * The control decision for one proposed tool call, in order: the agent may use the server, the
+ * server is registered, the tool exists, the args fit the size bound and the tool's input schema,
+ * the autonomy phase permits it, and the Cedar policy set decides. Every "no" is a deny with a reason.
+ * A policy engine that cannot answer is a deny too (fail closed); any error thrown here fails the
+ * activity, and after its retries the run fails: the call never runs.
  */
-export function createControlActivities({ pool }: { pool: McpPool }) {
+export function createControlActivities({ config, pool, policies }: ControlDeps) {
   // JSON Schema 2020-12 is MCP's default dialect; draft-07 schemas (as many SDKs emit) get a draft-07 validator.
   const ajv2020 = new Ajv2020({ allErrors: true, strict: false });
   const ajv7 = new AjvDraft7({ allErrors: true, strict: false });
   const ajvFor = (schema: object) => (/draft-07/.test(String((schema as { $schema?: unknown }).$schema ?? '')) ? ajv7 : ajv2020);
   const validators = new Map<string, ValidateFunction>();
 
-  async function decide({ runId, step, agent, call }: DecideInput): Promise<Decision> {
+  async function decide({ runId, step, agent, identity, call }: DecideInput): Promise<Decision> {
     const name = `${call.server}.${call.tool}`;
-    const deny = (reason: string): Decision => ({ outcome: 'deny', reason, write: true, idempotent: false, args: call.args });
+    const engine = policies.current();
+    const policyVersion = engine instanceof Error ? 'unavailable' : engine.version;
+    const deny = (reason: string, policyIds: string[] = []): Decision => ({
+      outcome: 'deny',
+      reason,
+      policyIds,
+      policyVersion,
+      write: true,
+      idempotent: false,
+      args: call.args,
+      digest: callDigest(call.server, call.tool, call.args, policyVersion),
+    });
     if (!agent.servers.includes(call.server)) return deny(`server "${call.server}" is not allowed for agent ${agent.name}`);
     if (!pool.has(call.server)) return deny(`server "${call.server}" is not in the registry`);
     const tool = (await pool.listTools(call.server)).find((t) => t.name === call.tool);
@@ -46,9 +83,51 @@ export function createControlActivities({ pool }: { pool: McpPool }) {
     const validate = validatorFor(name, tool.inputSchema);
     if (!validate(args)) return deny(`args do not match the input schema of ${name}: ${ajv2020.errorsText(validate.errors)}`);
 
-    const group = agent.approvalRules[name];
-    if (group && write) return { outcome: 'require_approval', reason: `agent config requires "${group}" approval for ${name}`, requiredGroup: group, write, idempotent, args };
-    return { outcome: 'allow', reason: write ? `no approval rule for ${name}` : `${name} is read-only`, write, idempotent, args };
+    if (write && agent.phase === 'read-only') return deny(`agent ${agent.name} is in the read-only phase: ${name} changes state`);
+    if (engine instanceof Error) return deny(`policy engine unavailable: ${engine.message}`);
+
+    const p = engine.evaluate({
+      principal: { kind: identity.kind === 'user' ? 'user' : 'service', id: identity.subject, groups: identity.groups, ...(identity.onBehalfOf ? { onBehalfOf: identity.onBehalfOf } : {}) },
+      agent: agent.name,
+      phase: agent.phase,
+      server: call.server,
+      tool: call.tool,
+      toolInfo: {
+        readOnly: !write,
+        destructive: write && tool.annotations?.destructiveHint !== false,
+        idempotent,
+        classification: config.servers[call.server]?.classification ?? 'internal',
+      },
+      args,
+      runId,
+      now: new Date().toISOString(),
+    });
+    const base = { policyIds: p.policyIds, policyVersion: p.policyVersion, write, idempotent, args, digest: callDigest(call.server, call.tool, args, p.policyVersion) };
+    if (p.outcome === 'deny') return { ...base, outcome: 'deny', reason: p.reason };
+    if (p.outcome === 'require_approval') {
+      const a = p.approval!;
+      return {
+        ...base,
+        outcome: 'require_approval',
+        reason: p.reason,
+        approval: {
+          group: a.group,
+          quorum: a.quorum,
+          // Both are upper bounds: an agent's config may shorten a policy's window, never extend it.
+          expiresAfterMs: Math.min(a.expiresAfterMs ?? Infinity, agent.approvalDefaults.expiresMs),
+          ...(a.escalateTo && a.escalateAfterMs ? { escalateTo: a.escalateTo, escalateAfterMs: a.escalateAfterMs } : {}),
+        },
+      };
+    }
+    if (write && agent.phase === 'gated') {
+      return {
+        ...base,
+        outcome: 'require_approval',
+        reason: `agent ${agent.name} is in the gated phase: every write needs approval (policy would allow: ${p.reason})`,
+        approval: { group: agent.approvalDefaults.group, quorum: 1, expiresAfterMs: agent.approvalDefaults.expiresMs },
+      };
+    }
+    return { ...base, outcome: 'allow', reason: p.reason };
   }
 
   function validatorFor(name: string, schema: object): ValidateFunction {

@@ -1,5 +1,6 @@
 import type { AirlockConfig } from '../src/config/load.js';
 import type { Planner } from '../src/models/index.js';
+import type { PolicySource } from '../src/policy/source.js';
 import type { McpPool } from '../src/registry/pool.js';
 import { createControlActivities } from './control.js';
 import { createMcpActivities } from './mcp.js';
@@ -9,6 +10,7 @@ export interface ActivityDeps {
   config: AirlockConfig;
   pool: McpPool;
   planners: Map<string, Planner>;
+  policies: PolicySource;
 }
 
 /** All activities of the worker, built from injectable dependencies. */

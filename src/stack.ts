@@ -7,7 +7,8 @@ import { temporalCli } from '../temporal/binary.js';
 import { startDevServer, type DevServer } from '../temporal/devserver.js';
 import { createApp } from './api/app.js';
 import type { AirlockConfig } from './config/load.js';
-import { DevIssuer } from './identity/devIssuer.js';
+import { DevIssuer, type TokenVerifier } from './identity/devIssuer.js';
+import { OidcVerifier } from './identity/oidc.js';
 import type { Logger } from './log/logger.js';
 import { temporalConnectionOptions } from './temporal/connection.js';
 import { ensureSearchAttributes, searchAttributeCommands } from './temporal/setup.js';
@@ -86,6 +87,7 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
     } else if (sa.added.length) log.info({ added: sa.added }, 'registered search attributes');
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const issuer = await DevIssuer.open(config.dataDir, config.identity.tokenTtl);
+    const verifier: TokenVerifier = config.identity.issuer === 'oidc' ? await OidcVerifier.create(config.identity.oidc!) : issuer;
     const stack: Stack = { config, temporalAddress: address, temporalUi: dev?.uiUrl, client, issuer, stop };
 
     if (want.demoServers) {
@@ -110,7 +112,7 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
       stack.worker = worker;
     }
     if (want.api) {
-      const app = createApp({ config, client, verifier: issuer, log: log.child({ component: 'api' }) });
+      const app = createApp({ config, client, verifier, log: log.child({ component: 'api' }) });
       const server = await new Promise<Server>((res, rej) => {
         const s = app.listen(config.api.port, config.api.host, () => res(s)).once('error', rej);
       });

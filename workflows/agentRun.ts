@@ -1,5 +1,5 @@
 // The agent run: a LangGraph plan executed inside a Temporal workflow.
-// plan → govern → [approve] → act → observe → plan … until the planner is done or the step limit.
+// plan → govern → [approve] → act → plan … (act's result is what the next plan observes) until the planner is done or the step limit.
 // Temporal history is the only source of truth; the graph has no checkpointer.
 import './shim.js';
 import { Annotation, Command, END, START, StateGraph } from '@langchain/langgraph';
@@ -19,7 +19,7 @@ import type { Activities } from '../activities/index.js';
 import { decideApprovalUpdate, getRunQuery } from './definitions.js';
 import { CONTROL_DECISION, MODEL_CALL, TOOL_CALL_ONCE, TOOL_CALL_RETRYING } from './presets.js';
 import { RunState } from './runState.js';
-import { ErrorTypes, type Decision, type Json, type RunInput, type RunView } from './types.js';
+import { ErrorTypes, type Approval, type DecideApprovalInput, type Decision, type Json, type JsonObject, type RunInput, type RunView, type StepView } from './types.js';
 
 const { plan } = proxyActivities<Activities>(MODEL_CALL);
 const { decide } = proxyActivities<Activities>(CONTROL_DECISION);
@@ -54,33 +54,82 @@ function buildGraph(run: RunState) {
     return new Command({ goto: 'govern', update: { decision: null } });
   };
 
+  const decideCall = (step: StepView, args: JsonObject, purpose: string) => {
+    const [server, ...rest] = step.tool.split('.');
+    return decide.executeWithOptions({ ...CONTROL_DECISION, summary: `${purpose} ${step.tool}` }, [
+      { runId, step: step.index, agent, identity: run.identity, call: { server: server!, tool: rest.join('.'), args } },
+    ]);
+  };
+  const recordDecision = (step: StepView, decision: Decision) => {
+    step.decision = { outcome: decision.outcome, reason: decision.reason, policyIds: decision.policyIds, policyVersion: decision.policyVersion };
+    // Fixed before approval (idempotency key included), so the approver sees exactly the args that will run.
+    step.args = decision.args;
+  };
+
   const governNode = async () => {
     const step = run.current;
-    const [server, ...rest] = step.tool.split('.');
-    const decision = await decide.executeWithOptions(
-      { ...CONTROL_DECISION, summary: `govern ${step.tool}` },
-      [{ runId, step: step.index, agent, principal, call: { server: server!, tool: rest.join('.'), args: step.args } }],
-    );
-    step.decision = { outcome: decision.outcome, reason: decision.reason };
+    const decision = await decideCall(step, step.args, 'govern');
+    recordDecision(step, decision);
     if (decision.outcome === 'deny') {
       step.status = 'denied';
       return failed(ErrorTypes.PolicyDenied, `${step.tool} denied: ${decision.reason}`);
     }
-    // Fixed before approval (idempotency key included), so the approver sees exactly the args that will run.
-    step.args = decision.args;
-    return new Command({ goto: decision.outcome === 'require_approval' ? 'approve' : 'act', update: { decision } });
+    if (decision.outcome === 'require_approval') {
+      run.requestApproval(step, decision);
+      return new Command({ goto: 'approve', update: { decision } });
+    }
+    return new Command({ goto: 'act', update: { decision } });
   };
 
-  const approveNode = async (state: S) => {
+  /**
+   * Waits for the step's approval: escalation and expiry are durable timers. An approver's edit
+   * supersedes the approval with a new one (see editApproval), so this follows the newest.
+   */
+  const approveNode = async () => {
     const step = run.current;
-    const approval = run.requestApproval(step, state.decision!.requiredGroup!, agent.approvalExpiresMs);
-    log.info('awaiting approval', { approvalId: approval.approvalId, group: approval.requiredGroup });
-    await condition(() => approval.status !== 'pending', agent.approvalExpiresMs, { summary: `approval ${approval.approvalId} expiry` });
-    run.settleApproval(approval);
-    if (approval.status === 'approved') return new Command({ goto: 'act' });
-    step.status = 'rejected';
-    const why = approval.status === 'expired' ? `approval expired at ${approval.expiresAt}` : `rejected by ${approval.decidedBy}`;
-    return new Command({ goto: END, update: { outcome: { status: 'rejected', result: { reason: why, approvalId: approval.approvalId } } } });
+    for (;;) {
+      const a = run.latestApproval(step.index)!;
+      if (a.status !== 'pending') {
+        if (a.status === 'approved') return new Command({ goto: 'act' });
+        step.status = 'rejected';
+        const why = a.status === 'expired' ? `approval expired at ${a.expiresAt}` : `rejected by ${a.decidedBy}`;
+        return new Command({ goto: END, update: { outcome: { status: 'rejected', result: { reason: why, approvalId: a.approvalId } } } });
+      }
+      log.info('awaiting approval', { approvalId: a.approvalId, group: a.requiredGroup, quorum: a.quorum });
+      const escalation = a.escalatesAt && !a.escalated ? Date.parse(a.escalatesAt) : Infinity;
+      const deadline = Math.min(escalation, Date.parse(a.expiresAt));
+      const settled = await condition(() => a.status !== 'pending', Math.max(deadline - Date.now(), 1), {
+        summary: `approval ${a.approvalId} ${deadline === escalation ? 'escalation' : 'expiry'}`,
+      });
+      if (!settled) {
+        if (deadline === escalation) run.escalate(a);
+        else run.settleApproval(a);
+      } else if ((a.status as Approval['status']) !== 'superseded') run.settleApproval(a);
+    }
+  };
+
+  /** Approve with changed args: validated and re-decided by policy; a different requirement is requested afresh. */
+  const editApproval = async (d: DecideApprovalInput): Promise<Approval> => {
+    const a = run.approvals.find((x) => x.approvalId === d.approvalId)!;
+    const step = run.steps[a.step]!;
+    const decision = await decideCall(step, d.args!, 'edit');
+    // Other decisions may have landed while policy was consulted.
+    if (a.status !== 'pending') throw ApplicationFailure.create({ type: ErrorTypes.AlreadyDecided, message: `approval ${a.approvalId} is already ${a.status}` });
+    if (decision.outcome === 'deny') throw ApplicationFailure.create({ type: ErrorTypes.InvalidEdit, message: `edited args refused: ${decision.reason}` });
+    recordDecision(step, decision);
+    const approvalRequirement = decision.approval ?? { group: a.requiredGroup, quorum: 1, expiresAfterMs: Date.parse(a.expiresAt) - Date.now() };
+    const next = run.requestApproval(step, { ...decision, approval: approvalRequirement }, { by: d.approver.subject, replaces: a });
+    if (decision.outcome === 'allow') {
+      // Policy allows the edited call outright: the editor's approval is the only one it needs.
+      return run.vote({ ...d, approvalId: next.approvalId, args: undefined, digest: undefined });
+    }
+    // The edited call needs its own approval; the editor's vote counts if they may decide it.
+    try {
+      run.validateDecision({ ...d, approvalId: next.approvalId, args: undefined, digest: undefined });
+    } catch {
+      return next;
+    }
+    return run.vote({ ...d, approvalId: next.approvalId, args: undefined, digest: undefined });
   };
 
   const actNode = async (state: S) => {
@@ -108,24 +157,26 @@ function buildGraph(run: RunState) {
     }
   };
 
-  return new StateGraph(GraphState)
+  const graph = new StateGraph(GraphState)
     .addNode('plan', planNode, { ends: ['govern', END] })
     .addNode('govern', governNode, { ends: ['act', 'approve', END] })
     .addNode('approve', approveNode, { ends: ['act', END] })
     .addNode('act', actNode, { ends: ['plan', END] })
     .addEdge(START, 'plan')
     .compile();
+  return { graph, editApproval };
 }
 
 export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   const run = new RunState(input);
   setHandler(getRunQuery, () => run.view());
-  setHandler(decideApprovalUpdate, (d) => run.decide(d), { validator: (d) => run.validateDecision(d) });
+  const { graph, editApproval } = buildGraph(run);
+  setHandler(decideApprovalUpdate, async (d) => (d.args ? editApproval(d) : run.vote(d)), { validator: (d) => run.validateDecision(d) });
   run.publish();
 
   let outcome: Outcome;
   try {
-    const final = await buildGraph(run).invoke({}, { recursionLimit: input.agent.maxSteps * 5 + 10 });
+    const final = await graph.invoke({}, { recursionLimit: input.agent.maxSteps * 5 + 10 });
     outcome = final.outcome ?? { status: 'failed', type: ErrorTypes.PlannerFailed, message: 'the plan ended without an outcome' };
   } catch (err) {
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {

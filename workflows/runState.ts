@@ -4,6 +4,8 @@ import { ApplicationFailure, setCurrentDetails, upsertMemo, upsertSearchAttribut
 import { PENDING_MEMO, SA } from './definitions.js';
 import {
   approvalIdFor,
+  type Decision,
+  type RunIdentity,
   ErrorTypes,
   type Approval,
   type DecideApprovalInput,
@@ -35,6 +37,7 @@ export class RunState {
       runId: this.input.runId,
       agent: this.input.agent.name,
       requester: this.input.principal.subject,
+      identity: this.identity,
       status: this.status,
       steps: this.steps,
       pendingApprovals: this.approvals.filter((a) => a.status === 'pending'),
@@ -51,56 +54,134 @@ export class RunState {
     return s;
   }
 
-  requestApproval(step: StepView, requiredGroup: string, expiresMs: number): Approval {
+  /** The identity the run acts for: the principal unless a service started it on someone's behalf. */
+  get identity(): RunIdentity {
+    const p = this.input.principal;
+    return this.input.identity ?? { kind: p.kind, subject: p.subject, groups: p.groups };
+  }
+
+  /** Subjects that can never decide this run's approvals. */
+  private get conflicted(): string[] {
+    const id = this.identity;
+    return [this.input.principal.subject, id.subject, ...(id.onBehalfOf ? [id.onBehalfOf] : [])];
+  }
+
+  requestApproval(step: StepView, decision: Decision, edit?: { by: string; replaces: Approval }): Approval {
+    const req = decision.approval!;
     const now = Date.now();
+    const revision = this.approvals.filter((a) => a.step === step.index).length;
+    const id = this.identity;
     const approval: Approval = {
-      approvalId: approvalIdFor(this.input.runId, step.index),
+      approvalId: approvalIdFor(this.input.runId, step.index, revision),
       runId: this.input.runId,
       step: step.index,
       tool: step.tool,
-      args: step.args,
-      requiredGroup,
+      args: decision.args,
+      digest: decision.digest,
+      policyVersion: decision.policyVersion,
+      policyIds: decision.policyIds,
+      reason: decision.reason,
+      requiredGroup: req.group,
+      quorum: req.quorum,
+      ...(req.escalateTo && req.escalateAfterMs && req.escalateAfterMs < req.expiresAfterMs
+        ? { escalateTo: req.escalateTo, escalatesAt: new Date(now + req.escalateAfterMs).toISOString() }
+        : {}),
+      escalated: false,
       requestedBy: this.input.principal.subject,
+      ...(id.onBehalfOf ? { onBehalfOf: id.onBehalfOf } : {}),
       requestedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + expiresMs).toISOString(),
+      expiresAt: new Date(now + req.expiresAfterMs).toISOString(),
       status: 'pending',
+      votes: [],
+      ...(edit ? { editedBy: edit.by, replaces: edit.replaces.approvalId } : {}),
     };
+    if (edit) {
+      edit.replaces.status = 'superseded';
+      edit.replaces.supersededBy = approval.approvalId;
+    }
     this.approvals.push(approval);
     step.status = 'awaiting_approval';
     step.approvalId = approval.approvalId;
     this.status = 'awaiting_approval';
-    this.waitingFor = `approval by group "${requiredGroup}" of ${step.tool} (${approval.approvalId}) until ${approval.expiresAt}`;
+    this.refreshWaiting();
     this.publish();
     return approval;
+  }
+
+  /** The newest approval of a step (edits supersede older ones). */
+  latestApproval(step: number): Approval | undefined {
+    return this.approvals.filter((a) => a.step === step).at(-1);
+  }
+
+  groupsThatMayDecide(a: Approval): string[] {
+    return a.escalated && a.escalateTo ? [a.requiredGroup, a.escalateTo] : [a.requiredGroup];
+  }
+
+  escalate(a: Approval): void {
+    a.escalated = true;
+    this.refreshWaiting();
+    this.publish();
+  }
+
+  private refreshWaiting(): void {
+    const pending = this.approvals.filter((a) => a.status === 'pending');
+    this.waitingFor = pending.length
+      ? pending
+          .map((a) => {
+            const n = a.votes.filter((v) => v.decision === 'approve').length;
+            const who = this.groupsThatMayDecide(a).map((g) => `"${g}"`).join(' or ');
+            return `approval by ${a.quorum > 1 ? `${a.quorum} distinct members (${n} so far)` : 'a member'} of ${who} for ${a.tool} (${a.approvalId}) until ${a.expiresAt}`;
+          })
+          .join('; ')
+      : undefined;
   }
 
   /** Update validator: rejects synchronously, before anything is written to history. */
   validateDecision(d: DecideApprovalInput): void {
     const a = this.approvals.find((x) => x.approvalId === d.approvalId);
     if (!a) throw ApplicationFailure.create({ type: ErrorTypes.NotFound, message: `approval ${d.approvalId} not found in this run` });
+    if (a.status === 'superseded')
+      throw ApplicationFailure.create({ type: ErrorTypes.AlreadyDecided, message: `approval ${a.approvalId} was replaced by ${a.supersededBy} after an edit` });
     if (a.status === 'expired' || (a.status === 'pending' && Date.parse(a.expiresAt) <= Date.now()))
       throw ApplicationFailure.create({ type: ErrorTypes.Expired, message: `approval ${a.approvalId} expired at ${a.expiresAt}` });
     if (a.status !== 'pending')
       throw ApplicationFailure.create({ type: ErrorTypes.AlreadyDecided, message: `approval ${a.approvalId} is already ${a.status}` });
-    if (d.approver.subject === this.input.principal.subject)
-      throw ApplicationFailure.create({ type: ErrorTypes.Forbidden, message: 'the requester of a run cannot decide its approvals' });
-    if (!d.approver.groups.includes(a.requiredGroup))
-      throw ApplicationFailure.create({ type: ErrorTypes.Forbidden, message: `approval requires a member of group "${a.requiredGroup}"` });
+    if (this.conflicted.includes(d.approver.subject))
+      throw ApplicationFailure.create({ type: ErrorTypes.Forbidden, message: 'the requester of a run, and whoever it acts for, cannot decide its approvals' });
+    const groups = this.groupsThatMayDecide(a);
+    if (!groups.some((g) => d.approver.groups.includes(g))) {
+      const later = a.escalateTo && !a.escalated && d.approver.groups.includes(a.escalateTo) ? ` (group "${a.escalateTo}" may decide after ${a.escalatesAt})` : '';
+      throw ApplicationFailure.create({ type: ErrorTypes.Forbidden, message: `approval requires a member of group "${a.requiredGroup}"${later}` });
+    }
+    if (a.votes.some((v) => v.by === d.approver.subject))
+      throw ApplicationFailure.create({ type: ErrorTypes.AlreadyDecided, message: `${d.approver.subject} has already decided approval ${a.approvalId}; the same approver counts once` });
+    if (d.digest !== undefined && d.digest !== a.digest)
+      throw ApplicationFailure.create({ type: ErrorTypes.DigestMismatch, message: `approval ${a.approvalId} is bound to digest ${a.digest}, not ${d.digest}` });
+    if (d.args !== undefined && d.decision !== 'approve')
+      throw ApplicationFailure.create({ type: ErrorTypes.InvalidEdit, message: 'only an approval can carry edited args' });
   }
 
-  decide(d: DecideApprovalInput): Approval {
+  /** Records a vote (the validator has accepted it). Any rejection ends the approval; a quorum approves it. */
+  vote(d: DecideApprovalInput): Approval {
     const a = this.approvals.find((x) => x.approvalId === d.approvalId)!;
-    a.status = d.decision === 'approve' ? 'approved' : 'rejected';
-    a.decidedBy = d.approver.subject;
-    a.decidedAt = new Date(Date.now()).toISOString();
-    if (d.comment) a.comment = d.comment;
+    const at = new Date(Date.now()).toISOString();
+    a.votes.push({ by: d.approver.subject, decision: d.decision, at, ...(d.comment ? { comment: d.comment } : {}) });
+    const approvers = new Set(a.votes.filter((v) => v.decision === 'approve').map((v) => v.by));
+    if (d.decision === 'reject' || approvers.size >= a.quorum) {
+      a.status = d.decision === 'reject' ? 'rejected' : 'approved';
+      a.decidedBy = d.approver.subject;
+      a.decidedAt = at;
+      if (d.comment) a.comment = d.comment;
+    }
+    this.refreshWaiting();
+    this.publish();
     return a;
   }
 
   settleApproval(a: Approval): void {
     if (a.status === 'pending') a.status = 'expired';
-    this.waitingFor = undefined;
-    this.status = 'running';
+    this.refreshWaiting();
+    this.status = this.waitingFor ? 'awaiting_approval' : 'running';
     this.publish();
   }
 
@@ -118,7 +199,7 @@ export class RunState {
     const pending = this.approvals.filter((a) => a.status === 'pending');
     upsertSearchAttributes([
       { key: SA.status, value: this.status },
-      { key: SA.pendingGroups, value: [...new Set(pending.map((a) => a.requiredGroup))] },
+      { key: SA.pendingGroups, value: [...new Set(pending.flatMap((a) => this.groupsThatMayDecide(a)))] },
     ]);
     upsertMemo({ [PENDING_MEMO]: pending });
     setCurrentDetails(this.details());
@@ -128,7 +209,7 @@ export class RunState {
     const lines = [`**${this.input.agent.name}** run for **${this.input.principal.subject}**: ${this.status}`];
     if (this.waitingFor) lines.push('', `Waiting for ${this.waitingFor}.`);
     for (const a of this.approvals.filter((x) => x.status === 'pending'))
-      lines.push('', `- \`${a.tool}\` args \`${JSON.stringify(a.args)}\` — decide with POST /v1/approvals/${a.approvalId}/decision`);
+      lines.push('', `- \`${a.tool}\` args \`${JSON.stringify(a.args)}\` (${a.reason}; policy ${a.policyVersion}) — decide with POST /v1/approvals/${a.approvalId}/decision`);
     if (this.error) lines.push('', `Error (${this.error.type}): ${this.error.message}`);
     return lines.join('\n');
   }

@@ -12,23 +12,41 @@ export interface Principal {
   roles: string[];
 }
 
+/**
+ * The identity a run acts under, fixed at start: the requesting user, a service account, or a
+ * supervised workflow; `onBehalfOf` when a service acts for a user. It travels with every tool
+ * call into policy and audit, and none of these subjects may approve the run's calls.
+ */
+export interface RunIdentity {
+  kind: 'user' | 'service' | 'workflow';
+  subject: string;
+  groups: string[];
+  onBehalfOf?: string;
+}
+
 export type RunStatus = 'running' | 'awaiting_approval' | 'completed' | 'rejected' | 'failed' | 'cancelled';
+
+export type AutonomyPhase = 'read-only' | 'gated' | 'autonomous';
 
 /** Agent settings pinned into the run at start, so config changes never alter a running workflow. */
 export interface AgentSpec {
   name: string;
   servers: string[];
   maxSteps: number;
-  approvalExpiresMs: number;
-  /** Namespaced tool → approver group. */
-  approvalRules: Record<string, string>;
+  /** Rollout phase: read-only denies writes, gated sends every write to approval, autonomous lets policy decide. */
+  phase: AutonomyPhase;
+  /** Used when the phase (not a policy) requires approval, and as the default expiry. */
+  approvalDefaults: { group: string; expiresMs: number };
 }
 
 export interface RunInput {
   runId: string;
   agent: AgentSpec;
   input: JsonObject;
+  /** Who started the run (the verified token). */
   principal: Principal;
+  /** Who the run acts for; defaults to the principal. */
+  identity?: RunIdentity;
 }
 
 export interface ToolCall {
@@ -37,19 +55,42 @@ export interface ToolCall {
   args: JsonObject;
 }
 
+/** What approval a call needs: from the policy that required it, or from the autonomy phase. */
+export interface ApprovalRequirement {
+  group: string;
+  /** Distinct approvers needed. */
+  quorum: number;
+  expiresAfterMs: number;
+  /** After escalateAfterMs, members of this group may decide too. */
+  escalateTo?: string;
+  escalateAfterMs?: number;
+}
+
 export interface Decision {
   outcome: 'allow' | 'deny' | 'require_approval';
   reason: string;
-  requiredGroup?: string;
+  /** Policies that determined the outcome, and the content hash of the policy set that was consulted. */
+  policyIds: string[];
+  policyVersion: string;
+  approval?: ApprovalRequirement;
   /** True when the tool changes state (not annotated read-only). */
   write: boolean;
   /** The tool retries safely (read-only, or annotated idempotent). */
   idempotent: boolean;
   /** The args that will run: the proposed ones, plus an idempotency key the control layer sets. */
   args: JsonObject;
+  /** sha256 of (server, tool, canonical args, policy version): what an approval is bound to. */
+  digest: string;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'superseded';
+
+export interface Vote {
+  by: string;
+  decision: 'approve' | 'reject';
+  at: string;
+  comment?: string;
+}
 
 export interface Approval {
   approvalId: string;
@@ -57,14 +98,30 @@ export interface Approval {
   step: number;
   tool: string;
   args: JsonObject;
+  /** Binds the approval to exactly this call under this policy version. */
+  digest: string;
+  policyVersion: string;
+  policyIds: string[];
+  reason: string;
   requiredGroup: string;
+  quorum: number;
+  escalateTo?: string;
+  escalatesAt?: string;
+  escalated: boolean;
   requestedBy: string;
+  onBehalfOf?: string;
   requestedAt: string;
   expiresAt: string;
   status: ApprovalStatus;
+  votes: Vote[];
   decidedBy?: string;
   decidedAt?: string;
   comment?: string;
+  /** Set when an approver's edit replaced this approval (the new approval's id). */
+  supersededBy?: string;
+  /** Set on an approval created by an edit: who edited, and the approval it replaced. */
+  editedBy?: string;
+  replaces?: string;
 }
 
 export interface ToolResultView {
@@ -77,7 +134,7 @@ export interface StepView {
   index: number;
   tool: string;
   args: JsonObject;
-  decision?: { outcome: Decision['outcome']; reason: string };
+  decision?: { outcome: Decision['outcome']; reason: string; policyIds: string[]; policyVersion: string };
   approvalId?: string;
   status: 'proposed' | 'awaiting_approval' | 'running' | 'completed' | 'denied' | 'rejected' | 'failed';
   result?: ToolResultView;
@@ -88,6 +145,7 @@ export interface RunView {
   runId: string;
   agent: string;
   requester: string;
+  identity: RunIdentity;
   status: RunStatus;
   steps: StepView[];
   pendingApprovals: Approval[];
@@ -107,6 +165,10 @@ export interface DecideApprovalInput {
   approvalId: string;
   decision: 'approve' | 'reject';
   comment?: string;
+  /** Approve with changed args: validated and re-decided by policy before it counts. */
+  args?: JsonObject;
+  /** The digest the approver saw; a mismatch means the approval changed under them. */
+  digest?: string;
   /** Filled by the API from the verified token. */
   approver: Pick<Principal, 'subject' | 'groups'>;
 }
@@ -117,6 +179,8 @@ export const ErrorTypes = {
   Forbidden: 'Forbidden',
   AlreadyDecided: 'AlreadyDecided',
   Expired: 'Expired',
+  InvalidEdit: 'InvalidEdit',
+  DigestMismatch: 'DigestMismatch',
   PolicyDenied: 'PolicyDenied',
   StepLimitExceeded: 'StepLimitExceeded',
   OutcomeUnknown: 'OutcomeUnknown',
@@ -125,12 +189,12 @@ export const ErrorTypes = {
   AgentFailed: 'AgentFailed',
 } as const;
 
-export function approvalIdFor(runId: string, step: number): string {
-  return `${runId}.a${step}`;
+export function approvalIdFor(runId: string, step: number, revision = 0): string {
+  return revision === 0 ? `${runId}.a${step}` : `${runId}.a${step}r${revision}`;
 }
 
 /** The run (= workflow) id an approval id belongs to, or undefined if malformed. */
 export function runIdOfApproval(approvalId: string): string | undefined {
-  const m = /^(run-[a-z0-9]+)\.a(\d+)$/.exec(approvalId);
+  const m = /^(run-[a-z0-9]+)\.a(\d+)(?:r\d+)?$/.exec(approvalId);
   return m ? m[1] : undefined;
 }

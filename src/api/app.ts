@@ -15,10 +15,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { agentRunWorkflow } from '../../workflows/agentRun.js';
 import { decideApprovalUpdate, getRunQuery, PENDING_MEMO, SA } from '../../workflows/definitions.js';
-import { runIdOfApproval, type Approval, type Principal, type RunView } from '../../workflows/types.js';
+import { runIdOfApproval, type Approval, type JsonObject, type Principal, type RunIdentity, type RunView } from '../../workflows/types.js';
 import { agentSpec, type AirlockConfig } from '../config/load.js';
 import { AuthError, type TokenVerifier } from '../identity/devIssuer.js';
 import { hasRole } from '../identity/users.js';
+import { PolicySource } from '../policy/source.js';
 import type { Logger } from '../log/logger.js';
 import { ApiError, badRequest, conflict, FAILURE_STATUS, forbidden, gone, notFound, unauthorized } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -78,6 +79,15 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     next();
   });
 
+  // The policy set new decisions use (workers reload the same directory on change).
+  const policies = new PolicySource(config.policy.dir);
+  v1.get('/policy', (req, res) => {
+    if (!hasRole(principalOf(req), 'admin', 'operator')) throw forbidden('reading the policy set needs the admin or operator role');
+    const engine = policies.current();
+    if (engine instanceof Error) return void res.status(503).json({ dir: config.policy.dir, error: engine.message });
+    res.json({ dir: config.policy.dir, version: engine.version, policies: engine.policyIds, warnings: engine.warnings });
+  });
+
   v1.post('/runs', async (req, res) => {
     const p = principalOf(req);
     if (!hasRole(p, 'requester')) throw forbidden('starting runs needs the requester role');
@@ -92,11 +102,13 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
       ? `run-${createHash('sha256').update(`${p.subject}\0${key}`).digest('hex').slice(0, 20)}`
       : `run-${randomBytes(10).toString('hex')}`;
     const spec = agentSpec(config, body.agent);
+    if (body.onBehalfOf !== undefined && p.kind !== 'service') throw forbidden('only service accounts may act on behalf of another user');
+    const identity: RunIdentity = { kind: p.kind, subject: p.subject, groups: p.groups, ...(body.onBehalfOf ? { onBehalfOf: body.onBehalfOf } : {}) };
     try {
       await client.workflow.start(agentRunWorkflow, {
         workflowId: runId,
         taskQueue,
-        args: [{ runId, agent: spec, input: body.input, principal: p }],
+        args: [{ runId, agent: spec, input: body.input, principal: p, identity }],
         typedSearchAttributes: [
           { key: SA.agent, value: body.agent },
           { key: SA.requester, value: p.subject },
@@ -142,7 +154,9 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     for await (const wf of client.workflow.list({ query, pageSize: Math.min(q.limit, 1000) })) {
       const pending = (wf.memo?.[PENDING_MEMO] ?? []) as Approval[];
       for (const a of pending) {
-        if (seeAll || (p.groups.includes(a.requiredGroup) && a.requestedBy !== p.subject)) approvals.push(a);
+        const groups = a.escalated && a.escalateTo ? [a.requiredGroup, a.escalateTo] : [a.requiredGroup];
+        const mine = groups.some((g) => p.groups.includes(g)) && a.requestedBy !== p.subject && a.onBehalfOf !== p.subject && !a.votes.some((v) => v.by === p.subject);
+        if (seeAll || mine) approvals.push(a);
       }
       if (approvals.length >= q.limit) break;
     }
@@ -159,7 +173,16 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     const handle = client.workflow.getHandle(runId);
     try {
       const approval = await handle.executeUpdate(decideApprovalUpdate, {
-        args: [{ approvalId, decision: body.decision, comment: body.comment, approver: { subject: p.subject, groups: p.groups } }],
+        args: [
+          {
+            approvalId,
+            decision: body.decision,
+            ...(body.comment !== undefined ? { comment: body.comment } : {}),
+            ...(body.args !== undefined ? { args: body.args as JsonObject } : {}),
+            ...(body.digest !== undefined ? { digest: body.digest } : {}),
+            approver: { subject: p.subject, groups: p.groups },
+          },
+        ],
       });
       req.log!.info({ approvalId, decision: body.decision }, 'approval decided');
       res.json({ approval });

@@ -23,4 +23,6 @@ export const FAILURE_STATUS: Record<string, [number, string]> = {
   Forbidden: [403, 'forbidden'],
   AlreadyDecided: [409, 'already_decided'],
   Expired: [410, 'expired'],
+  InvalidEdit: [422, 'invalid_edit'],
+  DigestMismatch: [409, 'digest_mismatch'],
 };

@@ -5,6 +5,8 @@ const Id = z.string().min(1).max(200);
 export const StartRunBodySchema = z.strictObject({
   agent: z.string().min(1).max(100),
   input: z.record(z.string(), z.json()),
+  /** Only for service-account callers: the user the service acts for (recorded, given to policy, barred from approving). */
+  onBehalfOf: z.string().min(1).max(200).optional(),
 });
 export type StartRunBody = z.infer<typeof StartRunBodySchema>;
 
@@ -15,6 +17,10 @@ export const ApprovalIdParamsSchema = z.strictObject({ approvalId: Id });
 export const DecisionBodySchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   comment: z.string().max(2000).optional(),
+  /** Approve with changed args (for example a smaller refund); re-validated and re-decided by policy. */
+  args: z.record(z.string(), z.json()).optional(),
+  /** The approval digest the approver reviewed; refused with 409 if the approval has changed since. */
+  digest: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest').optional(),
 });
 export type DecisionBody = z.infer<typeof DecisionBodySchema>;
 
@@ -29,27 +35,43 @@ export const ApprovalSchema = z.object({
   step: z.number().int(),
   tool: z.string(),
   args: z.record(z.string(), z.json()),
+  digest: z.string(),
+  policyVersion: z.string(),
+  policyIds: z.array(z.string()),
+  reason: z.string(),
   requiredGroup: z.string(),
+  quorum: z.number().int(),
+  escalateTo: z.string().optional(),
+  escalatesAt: z.string().optional(),
+  escalated: z.boolean(),
   requestedBy: z.string(),
+  onBehalfOf: z.string().optional(),
   requestedAt: z.string(),
   expiresAt: z.string(),
-  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']),
+  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled', 'superseded']),
+  votes: z.array(z.object({ by: z.string(), decision: z.enum(['approve', 'reject']), at: z.string(), comment: z.string().optional() })),
   decidedBy: z.string().optional(),
   decidedAt: z.string().optional(),
   comment: z.string().optional(),
+  supersededBy: z.string().optional(),
+  editedBy: z.string().optional(),
+  replaces: z.string().optional(),
 });
 
 export const RunViewSchema = z.object({
   runId: z.string(),
   agent: z.string(),
   requester: z.string(),
+  identity: z.object({ kind: z.enum(['user', 'service', 'workflow']), subject: z.string(), groups: z.array(z.string()), onBehalfOf: z.string().optional() }),
   status: z.enum(['running', 'awaiting_approval', 'completed', 'rejected', 'failed', 'cancelled']),
   steps: z.array(
     z.object({
       index: z.number().int(),
       tool: z.string(),
       args: z.record(z.string(), z.json()),
-      decision: z.object({ outcome: z.enum(['allow', 'deny', 'require_approval']), reason: z.string() }).optional(),
+      decision: z
+        .object({ outcome: z.enum(['allow', 'deny', 'require_approval']), reason: z.string(), policyIds: z.array(z.string()), policyVersion: z.string() })
+        .optional(),
       approvalId: z.string().optional(),
       status: z.string(),
       result: z.object({ isError: z.boolean(), data: z.json() }).optional(),

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { temporalCli, temporalTestServer } from '../../temporal/binary.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { DevIssuer } from '../identity/devIssuer.js';
+import { PolicyError } from '../policy/engine.js';
 import { DEMO_USERS } from '../identity/users.js';
 import { createLogger } from '../log/logger.js';
 import { startStack, type StackParts } from '../stack.js';
@@ -27,7 +28,7 @@ async function serve(parts: StackParts, banner: boolean) {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  if (banner) {
+  if (banner && cfg.identity.issuer === 'dev') {
     const tokens = await Promise.all(['alice', 'bob'].map(async (u) => `  ${u.padEnd(6)} ${await stack.issuer.mint(u)}`));
     process.stderr.write(
       [
@@ -64,6 +65,7 @@ program
   .option('--ttl <seconds>', 'lifetime in seconds')
   .action(async (user: string, opts: { ttl?: string }) => {
     const cfg = config();
+    if (cfg.identity.issuer !== 'dev') throw new Error('`airlock token` mints dev-issuer tokens; this config verifies tokens from an OIDC provider');
     const issuer = await DevIssuer.open(cfg.dataDir, cfg.identity.tokenTtl);
     process.stdout.write((await issuer.mint(user, {}, opts.ttl ? Number(opts.ttl) * 1000 : undefined)) + '\n');
   });
@@ -80,6 +82,7 @@ program
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`airlock: config error: ${err.message}\n`);
+  else if (err instanceof PolicyError) process.stderr.write(`airlock: policy error: ${err.message}\n`);
   else process.stderr.write(`airlock: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

@@ -113,6 +113,7 @@ export function loadConfig(opts: LoadOptions = {}): AirlockConfig {
     // Certificate paths are relative to the config file, like everything else a config names.
     for (const key of ['caFile', 'certFile', 'keyFile'] as const) if (tls[key]) tls[key] = resolve(dirname(file), tls[key]);
   }
+  cfg.policy.dir = resolve(dirname(file), cfg.policy.dir);
   opts.overrides?.(cfg);
   checkReferences(cfg, file, lineOf);
   return { ...cfg, root: ROOT, configFile: file, logLevel: env.AIRLOCK_LOG_LEVEL, env: rawEnv };
@@ -126,6 +127,7 @@ function checkReferences(cfg: FileConfig, file: string, lineOf: (p: PropertyKey[
       if (f && !existsSync(f)) throw new ConfigError(`temporal.tls.${key}: no such file ${f}`, file, lineOf(['temporal', 'tls', key]));
     }
   }
+  if (!existsSync(cfg.policy.dir)) throw new ConfigError(`policy.dir: no such directory ${cfg.policy.dir}`, file, lineOf(['policy', 'dir']));
   const ajv = new Ajv2020({ strict: false });
   for (const [name, agent] of Object.entries(cfg.agents)) {
     agent.servers.forEach((s, i) => {
@@ -138,11 +140,6 @@ function checkReferences(cfg: FileConfig, file: string, lineOf: (p: PropertyKey[
     } catch (err) {
       throw new ConfigError(`agents.${name}.inputSchema: invalid JSON Schema: ${(err as Error).message}`, file, lineOf(['agents', name, 'inputSchema']));
     }
-    agent.approvals.requireFor.forEach((r, i) => {
-      const server = r.tool.split('.')[0]!;
-      if (!agent.servers.includes(server))
-        throw new ConfigError(`agents.${name}.approvals.requireFor: "${r.tool}" is not on a server of this agent`, file, lineOf(['agents', name, 'approvals', 'requireFor', i]));
-    });
     agent.playbook.forEach((s, i) => {
       const server = s.tool.split('.')[0]!;
       if (!agent.servers.includes(server))
@@ -188,7 +185,7 @@ export function agentSpec(config: AirlockConfig, name: string): AgentSpec {
     name,
     servers: agent.servers,
     maxSteps: agent.maxSteps,
-    approvalExpiresMs: agent.approvals.expiresAfter,
-    approvalRules: Object.fromEntries(agent.approvals.requireFor.map((r) => [r.tool, r.group])),
+    phase: agent.autonomy,
+    approvalDefaults: { group: agent.approvals.group, expiresMs: agent.approvals.expiresAfter },
   };
 }

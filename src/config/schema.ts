@@ -15,8 +15,12 @@ export const DurationSchema = z.union([
 
 const Id = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'ids are lower-case letters, digits and dashes');
 
+/** Data classification of a server, given to policy as the tool resource's `classification`. */
+const Classification = z.enum(['public', 'internal', 'confidential', 'restricted']).default('internal');
+
 export const StdioServerSchema = z.strictObject({
   transport: z.literal('stdio'),
+  classification: Classification,
   command: z.string().min(1),
   args: z.array(z.string()).default([]),
   /** Variables passed to the server process; nothing else is inherited but PATH-like basics. */
@@ -26,6 +30,7 @@ export const StdioServerSchema = z.strictObject({
 
 export const HttpServerSchema = z.strictObject({
   transport: z.literal('http'),
+  classification: Classification,
   url: z.url(),
   headers: z.record(z.string(), z.string()).default({}),
   /** When set, `airlock start` serves this demo system itself at `url`. */
@@ -34,12 +39,6 @@ export const HttpServerSchema = z.strictObject({
 
 export const ServerSchema = z.discriminatedUnion('transport', [StdioServerSchema, HttpServerSchema]);
 export type ServerConfig = z.infer<typeof ServerSchema>;
-
-export const ApprovalRuleSchema = z.strictObject({
-  /** Namespaced tool name, `server.tool`. */
-  tool: z.string().regex(/^[a-z][a-z0-9-]*\.[A-Za-z0-9_-]+$/, 'expected server.tool'),
-  group: z.string().min(1),
-});
 
 export const AgentSchema = z.strictObject({
   description: z.string().default(''),
@@ -50,10 +49,17 @@ export const AgentSchema = z.strictObject({
   maxSteps: z.number().int().min(1).max(200).default(20),
   systemPrompt: z.string().default('You are a careful business operations agent. Use the tools to complete the task.'),
   inputSchema: z.record(z.string(), z.unknown()).default({ type: 'object' }),
+  /**
+   * Rollout phase, enforced by the control layer: `read-only` denies every tool that is not read-only,
+   * `gated` sends every write to approval (policy can still deny), `autonomous` lets policy decide.
+   */
+  autonomy: z.enum(['read-only', 'gated', 'autonomous']).default('gated'),
   approvals: z
     .strictObject({
+      /** Approver group when the phase (not a policy) requires approval. */
+      group: z.string().min(1).default('approvers'),
+      /** Expiry when the determining policy sets none. */
       expiresAfter: DurationSchema.default(72 * 3_600_000),
-      requireFor: z.array(ApprovalRuleSchema).default([]),
     })
     .prefault({}),
   /** Steps for the embedded deterministic planner; templates `{{input.x}}`, `{{steps.<tool>.<path>}}`, `a ?? b`. */
@@ -114,10 +120,27 @@ export const FileConfigSchema = z.strictObject({
     .prefault({}),
   identity: z
     .strictObject({
-      issuer: z.literal('dev').default('dev'),
+      /** `dev`: the embedded issuer (demo users, `airlock token`). `oidc`: bearer JWTs from your identity provider. */
+      issuer: z.enum(['dev', 'oidc']).default('dev'),
       tokenTtl: DurationSchema.default(12 * 3_600_000),
+      oidc: z
+        .strictObject({
+          issuer: z.url(),
+          audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+          jwksUri: z.url().optional(),
+          algorithms: z.array(z.string()).optional(),
+          clockTolerance: z.number().int().min(0).max(300).optional(),
+          claims: z.strictObject({ subject: z.string().optional(), groups: z.string().optional(), roles: z.string().optional() }).optional(),
+          /** IdP group → Airlock roles (requester, approver, operator, admin). */
+          roleMappings: z.record(z.string(), z.array(z.enum(['requester', 'approver', 'operator', 'admin']))).optional(),
+          serviceSubjects: z.array(z.string()).optional(),
+        })
+        .optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((i) => i.issuer !== 'oidc' || i.oidc, { message: 'identity.issuer is oidc but identity.oidc is missing', path: ['oidc'] }),
+  /** Cedar policies (`*.cedar`) and their schema (`schema.cedarschema`); relative to the config file. */
+  policy: z.strictObject({ dir: z.string().default('policies') }).prefault({}),
   models: z.record(Id, ProviderSchema).default({}),
   servers: z.record(Id, ServerSchema).default({}),
   agents: z.record(Id, AgentSchema).default({}),

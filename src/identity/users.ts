@@ -8,8 +8,11 @@ export const DEMO_USERS: Record<string, Omit<Principal, 'subject'>> = {
   bob: { kind: 'user', groups: ['finance'], roles: ['approver'] },
   carol: { kind: 'user', groups: ['finance'], roles: ['approver'] },
   dave: { kind: 'user', groups: ['support-leads'], roles: ['approver', 'requester'] },
+  erin: { kind: 'user', groups: ['finance-leads'], roles: ['approver'] },
   olivia: { kind: 'user', groups: ['ops'], roles: ['operator'] },
   adam: { kind: 'user', groups: ['platform'], roles: ['admin', 'operator'] },
+  /** A service account (a helpdesk integration) that starts runs on behalf of users. */
+  'helpdesk-bot': { kind: 'service', groups: ['support'], roles: ['requester'] },
 };
 
 export function hasRole(p: Principal, ...roles: Role[]): boolean {

@@ -3,6 +3,7 @@ import { createActivities } from '../../activities/index.js';
 import type { AirlockConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { createPlanners } from '../models/index.js';
+import { PolicySource } from '../policy/source.js';
 import { McpPool } from '../registry/pool.js';
 import { workflowBundle } from './bundle.js';
 
@@ -16,7 +17,9 @@ export interface AirlockWorker {
 
 export async function createWorker(config: AirlockConfig, connection: NativeConnection, log: Logger): Promise<AirlockWorker> {
   const pool = new McpPool(config.servers, log.child({ component: 'mcp' }));
-  const activities = createActivities({ config, pool, planners: createPlanners(config) });
+  const policies = new PolicySource(config.policy.dir);
+  log.info({ dir: config.policy.dir, version: (policies.current() as { version: string }).version }, 'policies loaded');
+  const activities = createActivities({ config, pool, planners: createPlanners(config), policies });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

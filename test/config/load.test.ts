@@ -1,13 +1,14 @@
 // Configuration: every mistake is a startup error naming the file and the line, and nothing starts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../../src/config/load.js';
 import { temporalConnectionOptions } from '../../src/temporal/connection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'airlock-config-'));
+mkdirSync(join(dir, 'policies')); // the default policy.dir, relative to each config file
 let n = 0;
 function write(text: string): string {
   const f = join(dir, `c${n++}.yaml`);
@@ -42,7 +43,8 @@ describe('config loading', () => {
     assert.equal(c.api.port, 3000);
     assert.equal(c.temporal.devServer.uiPort, 8233);
     assert.equal(c.agents['refund-assistant']!.approvals.expiresAfter, 72 * 3_600_000);
-    assert.deepEqual(c.agents['refund-assistant']!.approvals.requireFor, [{ tool: 'billing.issue_refund', group: 'finance' }]);
+    assert.equal(c.agents['refund-assistant']!.autonomy, 'autonomous');
+    assert.equal(c.policy.dir, join(dirname(DEFAULT_CONFIG_FILE), 'policies'));
     assert.equal(c.dataDir, dir);
   });
 
@@ -73,9 +75,13 @@ describe('config loading', () => {
   test('dangling references are refused', () => {
     assert.match(loadError(AGENT.replace('[crm]', '[crm, erp]')).message, /unknown server "erp"/);
     assert.match(loadError(`${AGENT}    model: gpt-9\n`).message, /unknown model provider "gpt-9"/);
-    const rule = loadError(`${AGENT}    approvals:\n      requireFor:\n        - { tool: billing.issue_refund, group: finance }\n`);
-    assert.match(rule.message, /billing\.issue_refund" is not on a server of this agent/);
-    assert.equal(rule.line, 9);
+    const playbook = loadError(`${AGENT}    playbook:\n      - { tool: billing.issue_refund }\n`);
+    assert.match(playbook.message, /billing\.issue_refund" is not on a server of this agent/);
+    assert.equal(playbook.line, 8);
+    const dir = loadError(`policy:\n  dir: no-such-policies\n`);
+    assert.match(dir.message, /policy\.dir: no such directory .*no-such-policies/);
+    assert.equal(dir.line, 2);
+    assert.match(loadError(`${AGENT}    autonomy: yolo\n`).message, /autonomy/);
   });
 
   test('an invalid agent input schema is a startup error, not a 500 later', () => {

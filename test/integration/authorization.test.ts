@@ -40,7 +40,7 @@ describe('authorization at the edge and in the workflow', () => {
   });
 
   test('the requester cannot approve their own run, even as a finance approver', async () => {
-    const frankClaims = { groups: ['finance'], roles: ['requester', 'approver'] as Array<'requester' | 'approver'> };
+    const frankClaims = { groups: ['finance', 'support'], roles: ['requester', 'approver'] as Array<'requester' | 'approver'> };
     const frank = await s.issuer.mint('frank', frankClaims);
     const res = await s.call('POST', '/v1/runs', { token: frank, body: { agent: 'refund-assistant', input: { customerId: 'C-1001', invoiceId: 'INV-2001', message: 'self' } } });
     assert.equal(res.status, 202);

@@ -42,7 +42,7 @@ describe('worker crashes', () => {
 
   test('killed while paused: the run keeps waiting, and approval with a new worker completes it', async () => {
     const before = s.refunds().length;
-    const runId = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2005', amount: 5 });
+    const runId = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2005', amount: 505 });
     const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_approval');
     await worker!.stop('SIGKILL');
     await startWorker();

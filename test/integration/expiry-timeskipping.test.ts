@@ -31,7 +31,7 @@ describe('approval expiry on the time-skipping test server', () => {
   });
 
   test('71 hours later the approval is still pending, and approving it completes the run', async () => {
-    const runId = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2005', amount: 7 });
+    const runId = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2005', amount: 700 });
     const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_approval');
     const startedAt = await env.currentTimeMs();
     await env.sleep(71 * HOUR);
@@ -46,7 +46,7 @@ describe('approval expiry on the time-skipping test server', () => {
 
   test('73 hours later the approval has expired: the run is rejected and the refund never runs', async () => {
     const before = s.refunds().length;
-    const runId = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2006', amount: 9 });
+    const runId = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2006', amount: 900 });
     const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_approval');
     const approval = waiting.pendingApprovals[0]!;
     assert.equal(Date.parse(approval.expiresAt) - Date.parse(waiting.approvals[0]!.requestedAt), 72 * HOUR);
@@ -56,5 +56,20 @@ describe('approval expiry on the time-skipping test server', () => {
     const late = await s.call('POST', `/v1/approvals/${approval.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
     assert.equal(late.status, 410, JSON.stringify(late.body));
     assert.equal(s.refunds().length, before);
+  });
+
+  test('after 24 hours an unanswered approval escalates to finance-leads, who may then decide', async () => {
+    const runId = await s.startRun({ ...DEMO_INPUT, customerId: 'C-1004', invoiceId: 'INV-2004', amount: 600 });
+    const a = (await s.waitForRun(runId, (v) => v.status === 'awaiting_approval')).pendingApprovals[0]!;
+    assert.equal(a.escalateTo, 'finance-leads');
+    const early = await s.call('POST', `/v1/approvals/${a.approvalId}/decision`, { token: await s.token('erin'), body: { decision: 'approve' } });
+    assert.equal(early.status, 403);
+    assert.match(early.body.error.message, /finance-leads" may decide after/);
+    await env.sleep(25 * HOUR);
+    const escalated = await s.waitForRun(runId, (v) => v.pendingApprovals[0]?.escalated === true);
+    assert.match(escalated.waitingFor!, /"finance" or "finance-leads"/);
+    const res = await s.call('POST', `/v1/approvals/${a.approvalId}/decision`, { token: await s.token('erin'), body: { decision: 'approve' } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    await s.waitForRun(runId, (v) => v.status === 'completed');
   });
 });

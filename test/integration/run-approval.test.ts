@@ -68,7 +68,7 @@ describe('refund-assistant run with approval', () => {
 
   test('reject: the run ends rejected and the refund never runs', async () => {
     const before = s.refunds().length;
-    const runId = await s.startRun({ ...DEMO_INPUT, amount: 10 });
+    const runId = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2005', amount: 600 });
     const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_approval');
     const approvalId = waiting.pendingApprovals[0]!.approvalId;
     const res = await s.call('POST', `/v1/approvals/${approvalId}/decision`, { token: await s.token('carol'), body: { decision: 'reject', comment: 'not eligible' } });

@@ -35,7 +35,7 @@ describe('workflow replay', () => {
     let v = await s.waitForRun(approved, (x) => x.status === 'awaiting_approval');
     await s.call('POST', `/v1/approvals/${v.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
     await s.waitForRun(approved, (x) => x.status === 'completed');
-    const rejected = await s.startRun({ ...DEMO_INPUT, amount: 3 });
+    const rejected = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2005', amount: 600 });
     v = await s.waitForRun(rejected, (x) => x.status === 'awaiting_approval');
     await s.call('POST', `/v1/approvals/${v.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'reject' } });
     await s.waitForRun(rejected, (x) => x.status === 'rejected');
