@@ -4,7 +4,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createHash } from 'node:crypto';
 import type { AirlockConfig } from '../src/config/load.js';
 import type { PolicySource } from '../src/policy/source.js';
-import type { McpPool } from '../src/registry/pool.js';
+import { canonicalJson } from '../src/registry/lock.js';
+import { RegistryError, type McpPool } from '../src/registry/pool.js';
 import type { AgentSpec, Decision, JsonObject, RunIdentity, ToolCall } from '../workflows/types.js';
 
 export interface DecideInput {
@@ -17,17 +18,6 @@ export interface DecideInput {
 
 /** Upper bound on the serialized args of one tool call. */
 export const MAX_ARGS_BYTES = 64 * 1024;
-
-/** JSON with object keys sorted at every level: the same call always hashes the same. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-}
 
 export function callDigest(server: string, tool: string, args: JsonObject, policyVersion: string): string {
   return createHash('sha256').update(canonicalJson({ server, tool, args, policyVersion })).digest('hex');
@@ -69,8 +59,17 @@ export function createControlActivities({ config, pool, policies }: ControlDeps)
     });
     if (!agent.servers.includes(call.server)) return deny(`server "${call.server}" is not allowed for agent ${agent.name}`);
     if (!pool.has(call.server)) return deny(`server "${call.server}" is not in the registry`);
-    const tool = (await pool.listTools(call.server)).find((t) => t.name === call.tool);
+    let tools;
+    try {
+      tools = await pool.listTools(call.server);
+    } catch (err) {
+      if (err instanceof RegistryError) return deny(err.message);
+      throw err;
+    }
+    const tool = tools.find((t) => t.name === call.tool);
     if (!tool) return deny(`tool "${name}" does not exist on server "${call.server}"`);
+    const allowed = config.servers[call.server]?.tools;
+    if (allowed && !allowed.includes(call.tool)) return deny(`tool "${name}" is not among the tools the catalog allows from "${call.server}"`);
 
     const write = tool.annotations?.readOnlyHint !== true;
     const idempotent = !write || tool.annotations?.idempotentHint === true;

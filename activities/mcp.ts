@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Json, ToolCall, ToolResultView } from '../workflows/types.js';
-import { ServerNotFoundError, type McpPool } from '../src/registry/pool.js';
+import { RegistryError, ServerNotFoundError, type McpPool } from '../src/registry/pool.js';
+import { sanitizeJson } from '../src/registry/scanner.js';
 
 export interface CallToolInput {
   runId: string;
@@ -22,6 +23,7 @@ export function createMcpActivities({ pool }: { pool: McpPool }) {
       return toView(res);
     } catch (err) {
       if (err instanceof ServerNotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'ServerNotFound');
+      if (err instanceof RegistryError) throw ApplicationFailure.nonRetryable(err.message, 'RegistryRefused');
       throw err;
     } finally {
       clearInterval(beat);
@@ -44,5 +46,6 @@ export function toView(res: CallToolResult): ToolResultView {
   }
   const size = Buffer.byteLength(JSON.stringify(data));
   if (size > MAX_RESULT_BYTES) data = { truncated: true, bytes: size, preview: JSON.stringify(data).slice(0, 4096) };
-  return { isError: res.isError === true, data };
+  // Invisible and deceptive characters never reach the model or history (smuggled instructions).
+  return { isError: res.isError === true, data: sanitizeJson(data) };
 }

@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AirlockConfig } from '../src/config/load.js';
 import { PlannerOutputError, type Planner, type ToolInfo } from '../src/models/index.js';
-import type { McpPool } from '../src/registry/pool.js';
+import { RegistryError, type McpPool } from '../src/registry/pool.js';
+import { sanitizeJson } from '../src/registry/scanner.js';
 import type { JsonObject, PlanOutput, StepView } from '../workflows/types.js';
 
 export interface PlanInput {
@@ -19,7 +20,19 @@ export function createModelActivities({ config, pool, planners }: { config: Airl
     if (!planner) throw ApplicationFailure.nonRetryable(`model provider "${agent.model}" is not configured`, 'PlannerFailed');
     const tools: ToolInfo[] = [];
     if (planner.name !== 'embedded') {
-      for (const server of agent.servers) for (const tool of await pool.listTools(server)) tools.push({ server, tool });
+      // The model only sees tools of approved, unmodified servers, minus those the catalog withholds.
+      // A refused server is left out rather than failing the plan; calls to it are denied by control.
+      for (const server of agent.servers) {
+        let live;
+        try {
+          live = await pool.listTools(server);
+        } catch (err) {
+          if (err instanceof RegistryError) continue;
+          throw err;
+        }
+        const allowed = config.servers[server]?.tools;
+        for (const tool of live) if (!allowed || allowed.includes(tool.name)) tools.push({ server, tool: sanitizeJson(tool) });
+      }
     }
     try {
       return await planner.plan({ runId, agentName, agent, input, steps, tools });

@@ -3,9 +3,11 @@ import { temporalCli, temporalTestServer } from '../../temporal/binary.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { DevIssuer } from '../identity/devIssuer.js';
 import { PolicyError } from '../policy/engine.js';
+import { LockError } from '../registry/lock.js';
 import { DEMO_USERS } from '../identity/users.js';
 import { createLogger } from '../log/logger.js';
 import { startStack, type StackParts } from '../stack.js';
+import { registryCommands } from './registry.js';
 
 const program = new Command('airlock').description('Durable, governed runtime for AI agents acting through MCP').option('-c, --config <file>', 'config file (default: $AIRLOCK_CONFIG or examples/airlock.yaml)');
 
@@ -80,8 +82,14 @@ program
     if (opts.testServer) log(`temporal test server: ${temporalTestServer({ root: cfg.root, env: cfg.env, log })}`);
   });
 
+registryCommands(program, () => {
+  const cfg = config();
+  return { config: cfg, log: createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel) };
+});
+
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`airlock: config error: ${err.message}\n`);
+  else if (err instanceof LockError) process.stderr.write(`airlock: registry lockfile error: ${err.message}\n`);
   else if (err instanceof PolicyError) process.stderr.write(`airlock: policy error: ${err.message}\n`);
   else process.stderr.write(`airlock: ${(err as Error).stack ?? err}\n`);
   process.exit(1);

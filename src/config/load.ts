@@ -114,6 +114,7 @@ export function loadConfig(opts: LoadOptions = {}): AirlockConfig {
     for (const key of ['caFile', 'certFile', 'keyFile'] as const) if (tls[key]) tls[key] = resolve(dirname(file), tls[key]);
   }
   cfg.policy.dir = resolve(dirname(file), cfg.policy.dir);
+  cfg.registry.lockFile = resolve(dirname(file), cfg.registry.lockFile);
   opts.overrides?.(cfg);
   checkReferences(cfg, file, lineOf);
   return { ...cfg, root: ROOT, configFile: file, logLevel: env.AIRLOCK_LOG_LEVEL, env: rawEnv };

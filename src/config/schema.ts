@@ -18,9 +18,32 @@ const Id = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'ids are lower-case letter
 /** Data classification of a server, given to policy as the tool resource's `classification`. */
 const Classification = z.enum(['public', 'internal', 'confidential', 'restricted']).default('internal');
 
+/** Catalog fields every server carries. */
+const catalog = {
+  classification: Classification,
+  /** Lifecycle: only `approved` servers are ever called. */
+  status: z.enum(['proposed', 'approved', 'quarantined', 'retired']).default('approved'),
+  /** Team accountable for the server. */
+  owner: z.string().optional(),
+  /** When set, only these tools of the server are offered and allowed. */
+  tools: z.array(z.string().min(1)).optional(),
+  /**
+   * Credentials, resolved when the worker connects and injected only into this server's process
+   * environment (stdio) or request headers (http). The config names where a secret lives, never its value.
+   */
+  credentials: z
+    .array(
+      z.strictObject({
+        from: z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })]),
+        inject: z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ header: z.string().min(1), prefix: z.string().default('') })]),
+      }),
+    )
+    .default([]),
+};
+
 export const StdioServerSchema = z.strictObject({
   transport: z.literal('stdio'),
-  classification: Classification,
+  ...catalog,
   command: z.string().min(1),
   args: z.array(z.string()).default([]),
   /** Variables passed to the server process; nothing else is inherited but PATH-like basics. */
@@ -30,7 +53,7 @@ export const StdioServerSchema = z.strictObject({
 
 export const HttpServerSchema = z.strictObject({
   transport: z.literal('http'),
-  classification: Classification,
+  ...catalog,
   url: z.url(),
   headers: z.record(z.string(), z.string()).default({}),
   /** When set, `airlock start` serves this demo system itself at `url`. */
@@ -141,6 +164,8 @@ export const FileConfigSchema = z.strictObject({
     .refine((i) => i.issuer !== 'oidc' || i.oidc, { message: 'identity.issuer is oidc but identity.oidc is missing', path: ['oidc'] }),
   /** Cedar policies (`*.cedar`) and their schema (`schema.cedarschema`); relative to the config file. */
   policy: z.strictObject({ dir: z.string().default('policies') }).prefault({}),
+  /** Pins of approved servers' tool definitions (`airlock registry pin`), relative to the config file. */
+  registry: z.strictObject({ lockFile: z.string().default('airlock.lock.json'), requirePins: z.boolean().default(true) }).prefault({}),
   models: z.record(Id, ProviderSchema).default({}),
   servers: z.record(Id, ServerSchema).default({}),
   agents: z.record(Id, AgentSchema).default({}),

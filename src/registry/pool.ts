@@ -6,15 +6,35 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createInterface } from 'node:readline';
 import type { ServerConfig } from '../config/schema.js';
+import { defaultSecretSource, resolveCredentials, type SecretSource } from './credentials.js';
+import { compareTools, describeDrift, type LockFile, type LockStore } from './lock.js';
 import type { Logger } from '../log/logger.js';
 
 export class ServerNotFoundError extends Error {
   override readonly name = 'ServerNotFound';
 }
 
+/** The registry refuses the server: not approved, not pinned, or its tools drifted from the pins. */
+export class RegistryError extends Error {
+  override readonly name = 'RegistryError';
+}
+
+export interface RegistryOptions {
+  lock: LockStore;
+  /** Servers without pins are refused (default). */
+  requirePins: boolean;
+}
+
+export interface PoolOptions {
+  /** Where server credentials come from (default: none configured means none needed). */
+  secrets?: SecretSource;
+}
+
 interface Connection {
   client: Client;
   tools?: Tool[];
+  /** The lock state and tool list last verified, so an unchanged pair is not re-hashed. */
+  verified?: { lock: LockFile; tools: Tool[] };
 }
 
 /**
@@ -26,24 +46,70 @@ export class McpPool {
   private readonly conns = new Map<string, Promise<Connection>>();
   private closed = false;
 
+  private readonly quarantined = new Map<string, string>();
+
   constructor(
     private readonly servers: Record<string, ServerConfig>,
     private readonly log: Logger,
+    private readonly registry?: RegistryOptions,
+    private readonly opts: PoolOptions = {},
   ) {}
+
+  /** Servers this worker found drifted, with the reason (until the lock is updated). */
+  quarantine(): ReadonlyMap<string, string> {
+    return this.quarantined;
+  }
 
   has(serverId: string): boolean {
     return Object.hasOwn(this.servers, serverId);
   }
 
+  /** The server's live tools, verified against the catalog status and the lockfile (throws RegistryError). */
   async listTools(serverId: string): Promise<Tool[]> {
+    this.admit(serverId);
     const conn = await this.connection(serverId);
     if (!conn.tools) conn.tools = await this.fetchTools(conn.client);
+    this.verify(serverId, conn);
     return conn.tools;
   }
 
+  /** Unverified live tools, for `airlock registry pin/diff` only. */
+  async liveTools(serverId: string): Promise<Tool[]> {
+    const conn = await this.connection(serverId);
+    return (conn.tools = await this.fetchTools(conn.client));
+  }
+
   async callTool(serverId: string, name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+    // Verified on every call: a server that drifted since the decision never gets the call.
+    await this.listTools(serverId);
     const { client } = await this.connection(serverId);
     return (await client.callTool({ name, arguments: args }, undefined, { signal, timeout: 110_000 })) as CallToolResult;
+  }
+
+  private admit(serverId: string): void {
+    const cfg = this.servers[serverId];
+    if (cfg && cfg.status !== 'approved') throw new RegistryError(`MCP server "${serverId}" is ${cfg.status} in the catalog; only approved servers are called`);
+  }
+
+  private verify(serverId: string, conn: Connection): void {
+    if (!this.registry) return;
+    const lock = this.registry.lock.current();
+    if (lock instanceof Error) throw new RegistryError(`registry lockfile unusable, refusing all servers: ${lock.message}`);
+    if (conn.verified?.lock === lock && conn.verified.tools === conn.tools) return;
+    const pins = lock.servers[serverId];
+    if (!pins) {
+      if (this.registry.requirePins) throw new RegistryError(`MCP server "${serverId}" is not pinned; run \`airlock registry pin ${serverId}\` after reviewing it`);
+    } else {
+      const drift = compareTools(pins, conn.tools!);
+      if (drift) {
+        const reason = `MCP server "${serverId}" is quarantined: its tools differ from ${this.registry.lock.file} (${describeDrift(drift)}); review with \`airlock registry diff ${serverId}\` and re-approve with \`airlock registry approve ${serverId}\``;
+        if (this.quarantined.get(serverId) !== reason) this.log.warn({ mcpServer: serverId, drift }, 'MCP server quarantined: tool definitions drifted');
+        this.quarantined.set(serverId, reason);
+        throw new RegistryError(reason);
+      }
+    }
+    this.quarantined.delete(serverId);
+    conn.verified = { lock, tools: conn.tools! };
   }
 
   async close(): Promise<void> {
@@ -70,7 +136,14 @@ export class McpPool {
     const log = this.log.child({ mcpServer: serverId });
     const client = new Client({ name: 'airlock', version: '0.1.0' });
     const conn: Connection = { client };
-    const transport = this.transport(cfg, log);
+    let creds: { env: Record<string, string>; headers: Record<string, string> };
+    try {
+      creds = resolveCredentials(cfg, this.opts.secrets ?? defaultSecretSource({}));
+    } catch (err) {
+      // Fail closed, and say which reference failed (CredentialError messages never carry a value).
+      throw new RegistryError(`MCP server "${serverId}" credentials: ${(err as Error).message}`);
+    }
+    const transport = this.transport(cfg, log, creds);
     transport.onclose = () => {
       if (this.conns.get(serverId) && !this.closed) log.warn('MCP connection closed; will reconnect on next call');
       this.conns.delete(serverId);
@@ -83,11 +156,13 @@ export class McpPool {
     return conn;
   }
 
-  private transport(cfg: ServerConfig, log: Logger): Transport {
+  private transport(cfg: ServerConfig, log: Logger, creds: { env: Record<string, string>; headers: Record<string, string> }): Transport {
     if (cfg.transport === 'http') {
-      return new StreamableHTTPClientTransport(new URL(cfg.url), { requestInit: { headers: cfg.headers, redirect: 'error' } });
+      return new StreamableHTTPClientTransport(new URL(cfg.url), { requestInit: { headers: { ...cfg.headers, ...creds.headers }, redirect: 'error' } });
     }
-    const t = new StdioClientTransport({ command: cfg.command, args: cfg.args, env: cfg.env, cwd: cfg.cwd, stderr: 'pipe' });
+    // A minimal environment: the SDK's safe defaults (PATH, HOME, …), the declared variables, and this
+    // server's own credentials. Nothing else of the worker's environment (its secrets) is inherited.
+    const t = new StdioClientTransport({ command: cfg.command, args: cfg.args, env: { ...cfg.env, ...creds.env }, cwd: cfg.cwd, stderr: 'pipe' });
     const stderr = t.stderr;
     if (stderr) createInterface({ input: stderr as unknown as NodeJS.ReadableStream }).on('line', (line) => log.debug({ stderr: line }, 'mcp server stderr'));
     return t;

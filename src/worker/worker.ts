@@ -4,6 +4,8 @@ import type { AirlockConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { createPlanners } from '../models/index.js';
 import { PolicySource } from '../policy/source.js';
+import { defaultSecretSource } from '../registry/credentials.js';
+import { LockStore } from '../registry/lock.js';
 import { McpPool } from '../registry/pool.js';
 import { workflowBundle } from './bundle.js';
 
@@ -16,7 +18,8 @@ export interface AirlockWorker {
 }
 
 export async function createWorker(config: AirlockConfig, connection: NativeConnection, log: Logger): Promise<AirlockWorker> {
-  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }));
+  const lock = new LockStore(config.registry.lockFile);
+  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }), { lock, requirePins: config.registry.requirePins }, { secrets: defaultSecretSource(config.env) });
   const policies = new PolicySource(config.policy.dir);
   log.info({ dir: config.policy.dir, version: (policies.current() as { version: string }).version }, 'policies loaded');
   const activities = createActivities({ config, pool, planners: createPlanners(config), policies });

@@ -1,0 +1,157 @@
+// `airlock registry …`: review, pin, diff and re-approve the MCP servers of the catalog.
+import type { Command } from 'commander';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { startHttpServer, type RunningServer } from '../../examples/mcp/serve.js';
+import type { AirlockConfig } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { compareTools, describeDrift, LockStore, toolDefinition } from '../registry/lock.js';
+import { defaultSecretSource } from '../registry/credentials.js';
+import { McpPool } from '../registry/pool.js';
+import { describeFindings, scanTools } from '../registry/scanner.js';
+
+const out = (s: string) => process.stdout.write(s + '\n');
+
+/** Connects to the catalog's servers (starting the demo HTTP systems if nothing serves them yet). */
+async function withPool<T>(config: AirlockConfig, log: Logger, fn: (pool: McpPool) => Promise<T>): Promise<T> {
+  const started: RunningServer[] = [];
+  for (const s of Object.values(config.servers)) {
+    if (s.transport !== 'http' || !s.demo) continue;
+    const url = new URL(s.url);
+    try {
+      started.push(await startHttpServer({ system: s.demo.system, dbPath: s.demo.db, host: url.hostname, port: Number(url.port) }));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err; // `airlock start` is serving it
+    }
+  }
+  const pool = new McpPool(config.servers, log, undefined, { secrets: defaultSecretSource(config.env) });
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.close();
+    for (const s of started) await s.close();
+  }
+}
+
+/** Lines of `a` missing from `b` and vice versa, over pretty-printed canonical JSON. */
+function lineDiff(before: unknown, after: unknown): string[] {
+  const a = JSON.stringify(before, null, 2).split('\n');
+  const b = JSON.stringify(after, null, 2).split('\n');
+  return [...a.filter((l) => !b.includes(l)).map((l) => `-   ${l}`), ...b.filter((l) => !a.includes(l)).map((l) => `+   ${l}`)];
+}
+
+function scan(config: AirlockConfig, live: Record<string, Tool[]>, server: string) {
+  const otherTools = Object.entries(live)
+    .filter(([id]) => id !== server)
+    .flatMap(([id, tools]) => tools.map((t) => `${id}.${t.name}`));
+  return scanTools(live[server]!.map((t) => ({ ...t, inputSchema: t.inputSchema as Record<string, unknown> })) as never, {
+    server,
+    otherServers: Object.keys(config.servers).filter((id) => id !== server),
+    otherTools,
+    urlAllowlist: [],
+  });
+}
+
+async function pin(config: AirlockConfig, log: Logger, servers: string[], by: string, override?: string): Promise<number> {
+  for (const s of servers) if (!config.servers[s]) throw new Error(`unknown server "${s}" (catalog: ${Object.keys(config.servers).join(', ')})`);
+  const lock = new LockStore(config.registry.lockFile);
+  return withPool(config, log, async (pool) => {
+    // Every server of the catalog is listed, so references to other servers' tools can be recognised.
+    const live: Record<string, Tool[]> = {};
+    for (const id of Object.keys(config.servers)) {
+      if (config.servers[id]!.status === 'retired') continue;
+      live[id] = await pool.liveTools(id);
+    }
+    const findings = new Map(servers.map((s) => [s, scan(config, live, s)]));
+    const blocked = [...findings].filter(([, f]) => f.length > 0);
+    if (blocked.length && !override) {
+      for (const [s, f] of blocked) out(`${s}: ${f.length} finding(s) block approval:\n${describeFindings(f)}`);
+      out('nothing was pinned; fix the server, or accept with --override "<reason>" (recorded in the lockfile)');
+      return 1;
+    }
+    for (const s of servers) {
+      const f = findings.get(s)!;
+      lock.pin(s, live[s]!, by, f.length ? { by, reason: override!, findings: describeFindings(f).split('\n') } : undefined);
+      out(`pinned ${s}: ${live[s]!.length} tools${f.length ? ` (${f.length} finding(s) overridden: ${override})` : ''}`);
+    }
+    return 0;
+  });
+}
+
+export function registryCommands(program: Command, load: () => { config: AirlockConfig; log: Logger }): void {
+  const registry = program.command('registry').description('the approved MCP server catalog and its pinned tool definitions');
+  const operator = () => process.env.USER ?? process.env.USERNAME ?? 'operator';
+
+  registry
+    .command('list')
+    .description('servers with their status, owner and pins; --check connects and compares live tools with the pins')
+    .option('--check', 'connect and check for drift')
+    .action(async (opts: { check?: boolean }) => {
+      const { config, log } = load();
+      const lock = new LockStore(config.registry.lockFile).current();
+      if (lock instanceof Error) throw lock;
+      const check = async (pool?: McpPool) => {
+        let drifted = 0;
+        for (const [id, s] of Object.entries(config.servers)) {
+          const pins = lock.servers[id];
+          let state = pins ? `pinned ${Object.keys(pins.tools).length} tools ${pins.pinnedAt} by ${pins.pinnedBy}` : 'NOT PINNED';
+          if (pool && pins && s.status === 'approved') {
+            const d = compareTools(pins, await pool.liveTools(id));
+            state += d ? `  DRIFT (${describeDrift(d)})` : '  live tools match';
+            if (d) drifted++;
+          }
+          out(`${id.padEnd(12)} ${s.status.padEnd(11)} ${s.transport.padEnd(5)} ${(s.classification ?? '').padEnd(12)} ${(s.owner ?? '-').padEnd(14)} ${state}`);
+        }
+        return drifted;
+      };
+      process.exitCode = opts.check ? ((await withPool(config, log, check)) ? 1 : 0) : ((await check()), 0);
+    });
+
+  registry
+    .command('pin [servers...]')
+    .description('scan and pin the tool definitions of the given (default: all approved) servers into the lockfile')
+    .option('--by <name>', 'who approves (recorded)')
+    .option('--override <reason>', 'accept scanner findings, with the reason recorded')
+    .action(async (servers: string[], opts: { by?: string; override?: string }) => {
+      const { config, log } = load();
+      const ids = servers.length ? servers : Object.entries(config.servers).filter(([, s]) => s.status === 'approved').map(([id]) => id);
+      process.exitCode = await pin(config, log, ids, opts.by ?? operator(), opts.override);
+    });
+
+  registry
+    .command('approve <server>')
+    .description('re-approve a server after reviewing its drift: scan, then pin its current tools')
+    .option('--by <name>', 'who approves (recorded)')
+    .option('--override <reason>', 'accept scanner findings, with the reason recorded')
+    .action(async (server: string, opts: { by?: string; override?: string }) => {
+      const { config, log } = load();
+      process.exitCode = await pin(config, log, [server], opts.by ?? operator(), opts.override);
+    });
+
+  registry
+    .command('diff <server>')
+    .description("show how a server's live tools differ from its pins (exit 1 when they do)")
+    .action(async (server: string) => {
+      const { config, log } = load();
+      if (!config.servers[server]) throw new Error(`unknown server "${server}"`);
+      const lock = new LockStore(config.registry.lockFile).current();
+      if (lock instanceof Error) throw lock;
+      const pins = lock.servers[server];
+      if (!pins) throw new Error(`server "${server}" is not pinned`);
+      process.exitCode = await withPool(config, log, async (pool) => {
+        const live = await pool.liveTools(server);
+        const d = compareTools(pins, live);
+        if (!d) {
+          out(`${server}: live tools match the pins (${Object.keys(pins.tools).length} tools)`);
+          return 0;
+        }
+        out(`${server}: ${describeDrift(d)}`);
+        for (const name of d.changed) {
+          out(`~ ${name}`);
+          for (const l of lineDiff(pins.tools[name]!.definition, toolDefinition(live.find((t) => t.name === name)!))) out(l);
+        }
+        for (const name of d.added) out(`+ ${name}\n${JSON.stringify(toolDefinition(live.find((t) => t.name === name)!), null, 2)}`);
+        for (const name of d.removed) out(`- ${name}`);
+        return 1;
+      });
+    });
+}

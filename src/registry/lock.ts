@@ -1,0 +1,138 @@
+// The registry lockfile: what each approved server's tools looked like when a human pinned them.
+// Any difference on a live connection (a changed description or schema, an added, removed or
+// renamed tool) is drift, and the server's calls fail closed until someone re-approves it.
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** JSON with object keys sorted at every level: the same value always serializes, and hashes, the same. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** The parts of a tool definition that are pinned: everything the model sees or the call depends on. */
+export function toolDefinition(t: Tool): Record<string, unknown> {
+  return {
+    name: t.name,
+    title: t.title,
+    description: t.description ?? '',
+    inputSchema: t.inputSchema,
+    outputSchema: t.outputSchema,
+    annotations: t.annotations,
+  };
+}
+
+export function toolHash(t: Tool): string {
+  return createHash('sha256').update(canonicalJson(toolDefinition(t))).digest('hex');
+}
+
+const LockedTool = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), definition: z.record(z.string(), z.unknown()) });
+const LockedServer = z.strictObject({
+  pinnedAt: z.string(),
+  pinnedBy: z.string(),
+  tools: z.record(z.string(), LockedTool),
+  /** When scanner findings were accepted by an admin: who, why, and what was found. */
+  override: z.strictObject({ by: z.string(), reason: z.string().min(1), findings: z.array(z.string()) }).optional(),
+});
+export const LockFileSchema = z.strictObject({ version: z.literal(1), servers: z.record(z.string(), LockedServer) });
+export type LockFile = z.infer<typeof LockFileSchema>;
+export type LockedServer = z.infer<typeof LockedServer>;
+
+export interface Drift {
+  changed: string[];
+  added: string[];
+  removed: string[];
+}
+
+export function compareTools(locked: LockedServer, live: Tool[]): Drift | undefined {
+  const liveByName = new Map(live.map((t) => [t.name, t]));
+  const changed: string[] = [];
+  const added: string[] = [];
+  for (const t of live) {
+    const pin = locked.tools[t.name];
+    if (!pin) added.push(t.name);
+    else if (pin.sha256 !== toolHash(t)) changed.push(t.name);
+  }
+  const removed = Object.keys(locked.tools).filter((n) => !liveByName.has(n));
+  return changed.length || added.length || removed.length ? { changed, added, removed } : undefined;
+}
+
+export function describeDrift(d: Drift): string {
+  const parts = [
+    d.changed.length ? `changed: ${d.changed.join(', ')}` : '',
+    d.added.length ? `added: ${d.added.join(', ')}` : '',
+    d.removed.length ? `removed: ${d.removed.join(', ')}` : '',
+  ].filter(Boolean);
+  return parts.join('; ');
+}
+
+export class LockError extends Error {
+  override readonly name = 'LockError';
+}
+
+/**
+ * The lockfile on disk, re-read when it changes (a re-approval takes effect without a restart).
+ * A missing file means nothing is pinned; an unreadable or invalid one is an error for every server
+ * (fail closed), never "no pins".
+ */
+export class LockStore {
+  private stamp = '';
+  private state: LockFile | LockError = { version: 1, servers: {} };
+
+  constructor(readonly file: string) {
+    this.current();
+    if (this.state instanceof LockError) throw this.state;
+  }
+
+  current(): LockFile | LockError {
+    let stamp = 'missing';
+    try {
+      if (existsSync(this.file)) {
+        const st = statSync(this.file);
+        stamp = `${st.size}:${st.mtimeMs}`;
+      }
+    } catch (err) {
+      return (this.state = new LockError(`cannot read ${this.file}: ${(err as Error).message}`));
+    }
+    if (stamp === this.stamp) return this.state;
+    this.stamp = stamp;
+    if (stamp === 'missing') return (this.state = { version: 1, servers: {} });
+    try {
+      const parsed = LockFileSchema.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
+      this.state = parsed.success
+        ? parsed.data
+        : new LockError(`${this.file}: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+    } catch (err) {
+      this.state = new LockError(`${this.file}: ${(err as Error).message}`);
+    }
+    return this.state;
+  }
+
+  /** Writes the pins of one server atomically (write to a temp file, then rename). */
+  pin(server: string, tools: Tool[], by: string, override?: LockedServer['override']): LockedServer {
+    const cur = this.current();
+    if (cur instanceof LockError) throw cur;
+    const entry: LockedServer = {
+      pinnedAt: new Date().toISOString(),
+      pinnedBy: by,
+      tools: Object.fromEntries(
+        [...tools].sort((a, b) => a.name.localeCompare(b.name)).map((t) => [t.name, { sha256: toolHash(t), definition: toolDefinition(t) }]),
+      ),
+      ...(override ? { override } : {}),
+    };
+    const next: LockFile = { version: 1, servers: { ...cur.servers, [server]: entry } };
+    const sorted = { version: 1, servers: Object.fromEntries(Object.entries(next.servers).sort(([a], [b]) => a.localeCompare(b))) };
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(sorted, null, 2) + '\n');
+    renameSync(tmp, this.file);
+    return entry;
+  }
+}

@@ -1,0 +1,539 @@
+// Tool-poisoning scanner: inspects the tool definitions an MCP server advertises (names, titles,
+// descriptions, input/output JSON Schemas, annotations) for text aimed at the model rather than at
+// the user: hidden instructions, requests for secrets, exfiltration parameters, steering towards
+// other servers' tools, unapproved URLs, and invisible or deceptive Unicode. Pure functions, no I/O.
+
+export interface ToolDef {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+}
+
+export type FindingKind =
+  | 'hidden-instruction'
+  | 'secret-request'
+  | 'exfiltration-parameter'
+  | 'cross-server-reference'
+  | 'url-not-allowed'
+  | 'invisible-unicode'
+  | 'deceptive-unicode';
+
+export interface Finding {
+  tool: string;
+  /** Where in the definition, e.g. 'description', 'inputSchema.properties.note.description', 'inputSchema.properties.x.enum[2]', 'name'. */
+  where: string;
+  kind: FindingKind;
+  /** Short, with invisible and (for names) non-ASCII characters shown as \u{...} escapes. */
+  excerpt: string;
+}
+
+export interface ScanOptions {
+  /** Id of the server whose tools are scanned. */
+  server: string;
+  /** Ids of the other registered servers. */
+  otherServers: string[];
+  /** Namespaced names ('server.tool') of the other servers' tools. */
+  otherTools: string[];
+  /** Allowed hostnames; an entry also allows its subdomains ('example.com' allows 'docs.example.com'). */
+  urlAllowlist: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invisible code points and sanitizing
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Code points that render as nothing (or reorder what is rendered) and so can hide text from a
+ * human reviewer while the model still reads it:
+ * - Unicode tag characters U+E0000–U+E007F (can carry a whole ASCII text, "ASCII smuggling");
+ * - bidi controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C;
+ * - zero-width U+200B–U+200D, word joiner and invisible operators U+2060–U+2064, BOM U+FEFF;
+ * - soft hyphen U+00AD, Mongolian vowel separator U+180E, combining grapheme joiner U+034F,
+ *   Hangul fillers U+115F, U+1160, U+3164, U+FFA0, deprecated format controls U+206A–U+206F,
+ *   interlinear annotation U+FFF9–U+FFFB;
+ * - variation selectors U+FE00–U+FE0F and U+E0100–U+E01EF (they can encode arbitrary bytes
+ *   after any character; in tool text their only legitimate use, emoji presentation, is cosmetic,
+ *   so sanitizing drops them all, but scanning only reports those not following an emoji);
+ * - C0/C1 control characters other than tab, line feed and carriage return (e.g. ANSI escapes).
+ */
+const INVISIBLE_SOURCE =
+  '[\\u{E0000}-\\u{E007F}\\u202A-\\u202E\\u2066-\\u2069\\u200E\\u200F\\u061C\\u200B-\\u200D\\u2060-\\u2064\\uFEFF' +
+  '\\u00AD\\u180E\\u034F\\u115F\\u1160\\u3164\\uFFA0\\u206A-\\u206F\\uFFF9-\\uFFFB' +
+  '\\uFE00-\\uFE0F\\u{E0100}-\\u{E01EF}\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]';
+const INVISIBLE_G = new RegExp(INVISIBLE_SOURCE, 'gu');
+const INVISIBLE_TEST = new RegExp(INVISIBLE_SOURCE, 'u');
+
+const isTag = (cp: number) => cp >= 0xe0000 && cp <= 0xe007f;
+const isVariationSelector = (cp: number) => (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef);
+const EMOJI_BASE = /[\p{Extended_Pictographic}\p{Emoji_Presentation}\u20E3]/u;
+const EMOJI_SEQ_PREV = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F]$/u;
+const EMOJI_SEQ_NEXT = /^\p{Extended_Pictographic}/u;
+
+/** Removes invisible/deceptive code points (see INVISIBLE_SOURCE) and applies NFKC normalization. */
+export function sanitizeText(s: string): string {
+  // Strip before NFKC (so hidden characters cannot combine with neighbours) and after (NFKC maps
+  // a few compatibility characters, e.g. U+3164, onto other invisible ones).
+  return s.replace(INVISIBLE_G, '').normalize('NFKC').replace(INVISIBLE_G, '');
+}
+
+/** Deep-applies sanitizeText to every string (keys and values) in a JSON value; returns a new value. */
+export function sanitizeJson<T>(v: T): T {
+  return deepSanitize(v) as T;
+}
+
+function deepSanitize(v: unknown): unknown {
+  if (typeof v === 'string') return sanitizeText(v);
+  if (Array.isArray(v)) return v.map(deepSanitize);
+  if (isPlainObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, val] of Object.entries(v)) {
+      // defineProperty: a key such as "__proto__" must stay data, never become the prototype.
+      // Two keys that sanitize to the same text collapse into one; the later one wins.
+      Object.defineProperty(out, sanitizeText(k), { value: deepSanitize(val), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return v;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The text hidden in Unicode tag characters (U+E0020–U+E007E map to ASCII). */
+function decodeTags(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0xe0020 && cp <= 0xe007e) out += String.fromCharCode(cp - 0xe0000);
+  }
+  return out;
+}
+
+/** Shows invisible characters (and, with `nonAscii`, every non-ASCII character) as \u{...} escapes. */
+function escapeText(s: string, nonAscii = false): string {
+  let out = '';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    const hidden = INVISIBLE_TEST.test(ch) || (nonAscii && cp > 0x7e);
+    out += hidden ? `\\u{${cp.toString(16).toUpperCase()}}` : ch;
+  }
+  return out;
+}
+
+const MAX_EXCERPT = 120;
+
+function clip(s: string, max = MAX_EXCERPT): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** About `radius` characters either side of [start, end), whitespace collapsed, invisible characters escaped. */
+function excerptAround(text: string, start: number, end: number, radius = 40): string {
+  const from = Math.max(0, start - radius);
+  const to = Math.min(text.length, end + radius);
+  const body = text.slice(from, to).replace(/\s+/g, ' ').trim();
+  return clip(`${from > 0 ? '…' : ''}${escapeText(body)}${to < text.length ? '…' : ''}`, MAX_EXCERPT + 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Confusables (for matching only: sanitizeText never rewrites letters of other scripts)
+// ---------------------------------------------------------------------------------------------
+
+/** Cyrillic and Greek letters that look like Latin ones, mapped one code unit to one code unit. */
+const CONFUSABLES: Record<string, string> = {
+  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
+  ѕ: 's', і: 'i', ї: 'i', ј: 'j', ԁ: 'd', ԛ: 'q', ԝ: 'w', ɡ: 'g', һ: 'h', ӏ: 'l', ү: 'y', ı: 'i',
+  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', Х: 'X', Ѕ: 'S', І: 'I', Ј: 'J', Ү: 'Y',
+  α: 'a', ο: 'o', ρ: 'p', ν: 'v', ι: 'i', κ: 'k', τ: 't', υ: 'u', χ: 'x', ϲ: 'c', ϳ: 'j',
+  Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X',
+};
+const CONFUSABLE_RE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
+const foldConfusables = (s: string): string => s.replace(CONFUSABLE_RE, (c) => CONFUSABLES[c] ?? c);
+
+/** Scripts a letter in `word` belongs to, among those that are commonly confused with Latin. */
+function scriptsOf(word: string): Set<string> {
+  const scripts = new Set<string>();
+  for (const ch of word) {
+    if (/\p{Script=Latin}/u.test(ch)) scripts.add('Latin');
+    else if (/\p{Script=Cyrillic}/u.test(ch)) scripts.add('Cyrillic');
+    else if (/\p{Script=Greek}/u.test(ch)) scripts.add('Greek');
+    else if (/\p{Script=Armenian}/u.test(ch)) scripts.add('Armenian');
+    else if (/\p{Script=Cherokee}/u.test(ch)) scripts.add('Cherokee');
+  }
+  return scripts;
+}
+
+const codePointNames = (s: string): string =>
+  [...new Set([...s].filter((c) => c.codePointAt(0)! > 0x7e))]
+    .slice(0, 4)
+    .map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+    .join(' ');
+
+// ---------------------------------------------------------------------------------------------
+// Text detectors
+// ---------------------------------------------------------------------------------------------
+
+interface Hit {
+  kind: FindingKind;
+  start: number;
+  end: number;
+}
+
+const W = '[\\s\\S]{0,60}?'; // a short gap within the same passage
+
+/** Text aimed at the model that a user would not expect in a tool definition. */
+const HIDDEN_INSTRUCTION: RegExp[] = [
+  // "ignore all previous instructions", "disregard the above rules", "forget your prior guidelines"
+  new RegExp(
+    `\\b(?:ignore|disregard|forget|override|bypass|skip)\\b${W}\\b(?:previous|prior|above|earlier|preceding|all|any|other|your|system|original|existing|safety)\\b${W}\\b(?:instructions?|prompts?|rules|directives?|guidelines|guardrails|messages|constraints|polic(?:y|ies)|restrictions)\\b`,
+    'i',
+  ),
+  // <IMPORTANT>, </SYSTEM>, <instructions>, <admin>, <hidden>, …
+  /<\s*\/?\s*(?:important|system|sys|instructions?|admin|assistant|prompt|secret|hidden|critical|urgent|override|directive|rules|context|ai|llm|model|note[-_ ]?to[-_ ]?(?:ai|model|assistant))\b[^>]{0,40}>/i,
+  // chat-template and role markers
+  /<\|\s*(?:im_start|im_end|system|endoftext)\s*\|>|\[\/?INST\]|<<\/?SYS>>|(?:^|\n)\s*#{1,4}\s*(?:system|instructions?)\b|(?:^|\n)\s*(?:system|assistant)\s*:/i,
+  // HTML comments are invisible in rendered markdown
+  /<!--[\s\S]*?[A-Za-z][\s\S]*?-->/,
+  // keeping the user out of the loop
+  /\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t)\s+(?:tell|mention|inform|reveal|disclose|notify|alert|warn|show|let)\b[\s\S]{0,40}?\b(?:user|human|anyone|them|operator)\b/i,
+  /\bwithout\s+(?:telling|informing|notifying|alerting|asking|warning|the\s+user(?:'s)?\s+(?:knowledge|consent|noticing)|user\s+(?:knowledge|consent))\b/i,
+  /\b(?:do\s+not|don'?t|never)\s+(?:ask|seek|request|wait)\s+(?:the\s+user\s+)?(?:for\s+)?(?:confirmation|permission|approval|consent)\b/i,
+  /\b(?:secretly|covertly|surreptitiously|behind\s+the\s+user'?s\s+back)\b/i,
+  /\b(?:keep|leave)\s+(?:this|it|these\s+instructions)\s+(?:secret|hidden|confidential|between\s+us)\b/i,
+  /\bthe\s+user\s+(?:must|should|need)\s+not\s+(?:know|see|be\s+told|find\s+out|notice)\b/i,
+  /\b(?:regardless\s+of|even\s+if)\s+(?:what\s+)?the\s+user\s+(?:says|asks|wants|requests|instructs)\b/i,
+  // urgency markers used to make the model comply
+  /\b(?:this\s+is|it\s+is|it'?s)\s+(?:very|extremely|critically|really|super|vitally)\s+important\b/i,
+  /\b(?:very|extremely|critically)\s+important\s*(?::|!|that\b|to\b)/i,
+  // system-prompt-like imperatives aimed at the model
+  /\b(?:you\s+are\s+now|from\s+now\s+on|new\s+instructions?\s*:|your\s+(?:new|real|true|actual)\s+(?:instructions?|task|goal|objective|purpose)|developer\s+mode|jailbreak|act\s+as\s+(?:if|an?|the)\b|pretend\s+(?:to\s+be|you\s+are|that))/i,
+  /\b(?:reveal|print|output|repeat|show|leak|dump)\s+(?:your|the)\s+(?:system\s+prompt|instructions|initial\s+prompt|hidden\s+prompt)/i,
+  /\b(?:do\s+not|don'?t|never)\s+(?:follow|obey|trust|use|call)\s+(?:any\s+)?(?:other|the\s+other|instructions|previous|prior)\b/i,
+];
+
+/** "before using this tool, (first) read/call …" — steering the model into a preliminary action. */
+const BEFORE_USING =
+  /\b(?:before|prior\s+to)\s+(?:using|calling|invoking|running|executing|you\s+(?:use|call|invoke|run))\s+(?:this|the|any|these|other)\s+tools?\b[\s\S]{0,40}?\b(read|cat|open|load|fetch|send|upload|include|pass|provide|attach|execute|run|call|invoke|use)\b([\s\S]{0,60})/i;
+
+const IMPERATIVE =
+  '(?:read|cat|open|load|send|include|pass|provide|attach|append|upload|share|copy|paste|output|print|fetch|retrieve|extract|collect|put|insert|forward|give|supply|enter|add|embed|dump|list|post|transmit|submit|encode|summari[sz]e)';
+
+/** Files and places that hold secrets: naming one next to an imperative is a request to read it. */
+const SENSITIVE_PATH =
+  '(?:~?/?\\.ssh\\b/?[\\w.-]*|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b(?:\\.pub)?|(?:^|(?<=[\\s"\'`(/~:,]))\\.env(?:\\.[\\w-]+)?\\b|/etc/(?:passwd|shadow|sudoers)\\b|\\b(?:mcp|claude_desktop_config|mcp_config|settings)\\.json\\b|\\.aws/credentials\\b|\\.npmrc\\b|\\.netrc\\b|\\.pgpass\\b|\\.git-credentials\\b|\\.kube/config\\b|\\.docker/config\\.json\\b|\\bauthorized_keys\\b|\\bknown_hosts\\b|\\.bash_history\\b|\\.zsh_history\\b|\\bkeychain\\b|\\bwallet\\.dat\\b)';
+/** Secrets named generically: flagged only with an imperative and a pointer to existing ones (your, any, the user's, stored …). */
+const SECRET_WORD =
+  "(?:api[\\s_-]?keys?|apikeys?|(?:access|auth|bearer|session|refresh|oauth|github|slack|secret|api)[\\s_-]?tokens?|passwords?|passphrases?|credentials?|private[\\s_-]?keys?|secret[\\s_-]?keys?|secrets|ssh[\\s_-]?keys?|session\\s+cookies?|cookies|seed\\s+phrases?|mnemonics?|recovery\\s+codes?|one[\\s-]time\\s+codes?|2fa\\s+codes?|otp\\s+codes?|environment\\s+variables?|env\\s+vars?)";
+const SECRET_OWNER = "(?:your|the\\s+user'?s|user'?s|their|any|all|every|stored|saved|existing|local|available|current|environment|system|these|those)";
+
+const SECRET_REQUEST: RegExp[] = [
+  new RegExp(`\\b${IMPERATIVE}\\b[\\s\\S]{0,80}?${SENSITIVE_PATH}`, 'i'),
+  new RegExp(`${SENSITIVE_PATH}[\\s\\S]{0,80}?\\b${IMPERATIVE}\\b`, 'i'),
+  new RegExp(`\\b(?:contents?|content)\\s+of\\s+[\\s\\S]{0,30}?${SENSITIVE_PATH}`, 'i'),
+  new RegExp(`\\b${IMPERATIVE}\\b[\\s\\S]{0,40}?\\b${SECRET_OWNER}\\b[\\s\\S]{0,30}?\\b${SECRET_WORD}\\b`, 'i'),
+  new RegExp(`\\b${SECRET_OWNER}\\s+${SECRET_WORD}\\b[\\s\\S]{0,40}?\\b(?:here|into\\s+this|in\\s+this\\s+(?:field|parameter|argument))\\b`, 'i'),
+];
+const SENSITIVE_PATH_ONLY = new RegExp(SENSITIVE_PATH, 'i');
+
+/** A property described as a place for the conversation, context, secrets or file contents. */
+const EXFIL_DESCRIPTION: RegExp[] = [
+  /\b(?:pass|put|include|provide|paste|insert|add|send|copy|fill|append|dump|attach|write|place|store|record|enter|supply|give|summari[sz]e|list)\b[\s\S]{0,40}?\b(?:contents?\s+of|full|entire|whole|complete|all|every|any|verbatim|raw|your|the\s+(?:current|previous|prior|whole|full))\b[\s\S]{0,30}?\b(?:conversation|chat|transcript|context(?!\s+of\b)|context\s+window|system\s+prompt|(?:previous|prior|earlier)\s+(?:messages|turns|results|instructions)|messages\s+so\s+far|tool\s+(?:results|outputs|calls)|other\s+tools|credentials?|secrets?|api\s+keys?|private\s+keys?|ssh\s+keys?|passwords?|(?:access|auth|api)\s+tokens?|environment\s+variables|env\s+vars)\b/i,
+  /\b(?:contents?|text)\s+of\s+(?:the\s+|any\s+|all\s+|your\s+|every\s+)?(?:local\s+)?(?:files?\b|documents?\b|~|\/|\.\w)/i,
+  /\b(?:conversation|chat)\s+(?:so\s+far|history|transcript|context|log)\b/i,
+  /\b(?:everything|all)\s+(?:the\s+user|you)\s+(?:said|wrote|know|have\s+seen|were\s+told)\b/i,
+  /\b(?:credentials?|secrets?|api\s+keys?|passwords?|tokens?)\s+(?:go\s+)?here\b/i,
+  /\b(?:your\s+(?:system\s+prompt|instructions)|the\s+system\s+prompt)\b/i,
+];
+
+/** Property names that only make sense as exfiltration channels. */
+const EXFIL_NAME =
+  /^(?:sidenote|sidenotes|conversation|conversationhistory|chathistory|chatlog|transcript|previousmessages|allmessages|systemprompt|fullcontext|contextwindow|secrets?|credentials?|apikeys?|privatekeys?|sshkeys?|filecontents?|envvars|environmentvariables|passwords?|accesstoken|authtoken)$/;
+
+const URL_RE = /\b(?:(?:https?|ftp):\/\/|www\.)[^\s"'<>`)\]}]+/gi;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function hostAllowed(host: string, allow: string[]): boolean {
+  return allow.some((a) => {
+    const entry = a.trim().toLowerCase().replace(/^\*?\./, '').replace(/\.$/, '');
+    return entry !== '' && (host === entry || host.endsWith(`.${entry}`));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scanning
+// ---------------------------------------------------------------------------------------------
+
+interface Context {
+  opts: ScanOptions;
+  ownTools: Set<string>;
+  /** Cross-server patterns, built once per scan. */
+  crossServer: RegExp[];
+}
+
+interface Leaf {
+  where: string;
+  text: string;
+  /** The key under which the string sits ('description', 'default', '$schema', …), or 'key' for a property name. */
+  role: string;
+  isKey: boolean;
+}
+
+/** Formats a path segment: identifiers with dots, anything else in brackets. */
+function seg(base: string, key: string): string {
+  return /^[A-Za-z_$][\w$-]*$/.test(key) ? (base ? `${base}.${key}` : key) : `${base}[${JSON.stringify(escapeText(key, true))}]`;
+}
+
+/** Every string in a JSON value: keys and values, with their paths. */
+function collectStrings(v: unknown, where: string, role: string, out: Leaf[], depth = 0): void {
+  if (depth > 64) return;
+  if (typeof v === 'string') {
+    out.push({ where, text: v, role, isKey: false });
+  } else if (Array.isArray(v)) {
+    v.forEach((item, i) => collectStrings(item, `${where}[${i}]`, role, out, depth + 1));
+  } else if (v !== null && typeof v === 'object') {
+    for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+      const path = seg(where, k);
+      out.push({ where: path, text: k, role: 'key', isKey: true });
+      collectStrings(val, path, k, out, depth + 1);
+    }
+  }
+}
+
+/** Input properties (also nested: items, anyOf, …), each with its path and schema. */
+function inputProperties(schema: unknown, where: string, out: Array<{ name: string; where: string; schema: Record<string, unknown> }>, depth = 0): void {
+  if (depth > 32 || schema === null || typeof schema !== 'object') return;
+  if (Array.isArray(schema)) {
+    schema.forEach((s, i) => inputProperties(s, `${where}[${i}]`, out, depth + 1));
+    return;
+  }
+  const s = schema as Record<string, unknown>;
+  for (const [k, val] of Object.entries(s)) {
+    if ((k === 'properties' || k === 'patternProperties' || k === '$defs' || k === 'definitions') && val && typeof val === 'object' && !Array.isArray(val)) {
+      for (const [name, sub] of Object.entries(val as Record<string, unknown>)) {
+        const path = seg(seg(where, k), name);
+        if (k === 'properties' && sub && typeof sub === 'object' && !Array.isArray(sub)) out.push({ name, where: path, schema: sub as Record<string, unknown> });
+        inputProperties(sub, path, out, depth + 1);
+      }
+    } else if (val && typeof val === 'object') {
+      inputProperties(val, seg(where, k), out, depth + 1);
+    }
+  }
+}
+
+function buildCrossServer(opts: ScanOptions, own: Set<string>): RegExp[] {
+  const res: RegExp[] = [];
+  const others = opts.otherServers.filter((s) => s && s !== opts.server);
+  const boundaryBefore = '(?<![\\w./@:-])';
+  const boundaryAfter = '(?![\\w-]|\\.\\w)';
+  for (const t of opts.otherTools) {
+    if (!t || t.startsWith(`${opts.server}.`)) continue;
+    res.push(new RegExp(`${boundaryBefore}${escapeRegExp(t)}${boundaryAfter}`, 'i'));
+    const bare = t.slice(t.indexOf('.') + 1);
+    // A bare tool name only when it is distinctive and not also one of this server's tools.
+    if (bare && !own.has(bare) && (/[_-]/.test(bare) || /[a-z][A-Z]/.test(bare)) && bare.length >= 5) {
+      res.push(new RegExp(`${boundaryBefore}${escapeRegExp(bare)}${boundaryAfter}`));
+    }
+  }
+  for (const s of others) {
+    const id = escapeRegExp(s);
+    // "billing.issue_refund", "billing:issue_refund", "billing/issue_refund", "billing__issue_refund"
+    res.push(new RegExp(`${boundaryBefore}${id}(?:\\.|::?|/|__)[A-Za-z_][\\w-]*`, 'i'));
+    // "use the issue_refund tool of the billing server", "call the billing tools"
+    const verb = '\\b(?:use|call|invoke|run|trigger|execute|prefer|route|send|forward|pass|delegate|instead\\s+of)\\b[\\s\\S]{0,60}?';
+    res.push(new RegExp(`${verb}\\b(?:tools?|functions?)\\s+(?:of|from|on|in|at|provided\\s+by)\\s+(?:the\\s+)?[\`'"]?${id}\\b`, 'i'));
+    res.push(new RegExp(`${verb}\\b${id}\\s+(?:server|mcp|tools?|functions?|service|api)\\b`, 'i'));
+  }
+  return res;
+}
+
+function firstHit(re: RegExp, text: string): { start: number; end: number } | undefined {
+  const m = re.exec(text);
+  return m ? { start: m.index, end: m.index + m[0].length } : undefined;
+}
+
+/** Findings for one piece of text (already sanitized and confusable-folded in `folded`). */
+function detectText(display: string, folded: string, leaf: Leaf, ctx: Context): Hit[] {
+  const hits: Hit[] = [];
+  const push = (kind: FindingKind, h?: { start: number; end: number }) => {
+    if (h && !hits.some((x) => x.kind === kind)) hits.push({ kind, ...h });
+  };
+
+  for (const re of HIDDEN_INSTRUCTION) push('hidden-instruction', firstHit(re, folded));
+  const before = BEFORE_USING.exec(folded);
+  if (before) {
+    const verb = before[1].toLowerCase();
+    const rest = before[2] ?? '';
+    const namesOwnTool = [...ctx.ownTools].some((t) => new RegExp(`\\b${escapeRegExp(t)}\\b`).test(rest));
+    const benign = /^(?:call|invoke|run|use|execute)$/.test(verb) && namesOwnTool && !SENSITIVE_PATH_ONLY.test(rest);
+    if (!benign) push('hidden-instruction', { start: before.index, end: before.index + before[0].length });
+  }
+
+  for (const re of SECRET_REQUEST) push('secret-request', firstHit(re, folded));
+  // A secret location as a value the model would use (default, const, example, enum) needs no verb.
+  if (/^(?:default|const|examples?|enum)$/.test(leaf.role)) push('secret-request', firstHit(SENSITIVE_PATH_ONLY, folded));
+
+  for (const re of ctx.crossServer) push('cross-server-reference', firstHit(re, folded));
+
+  URL_RE.lastIndex = 0;
+  for (let m = URL_RE.exec(display); m; m = URL_RE.exec(display)) {
+    const raw = m[0].replace(/[.,;:!?'"]+$/, '');
+    const candidate = (raw.toLowerCase().startsWith('www.') ? `http://${raw}` : raw).replace(/\\(?=[./])/g, '');
+    let host = '';
+    try {
+      host = new URL(candidate).hostname.toLowerCase().replace(/\.$/, '').replace(/^\[|\]$/g, '');
+    } catch {
+      host = '';
+    }
+    // The JSON Schema dialect of a schema is metadata, not text for the model.
+    if (leaf.role === '$schema' && (host === 'json-schema.org' || host === 'www.json-schema.org')) continue;
+    if (host && hostAllowed(host, ctx.opts.urlAllowlist)) continue;
+    push('url-not-allowed', { start: m.index, end: m.index + raw.length });
+    break;
+  }
+  return hits;
+}
+
+function scanLeaf(tool: string, leaf: Leaf, ctx: Context, out: Finding[]): void {
+  const raw = leaf.text;
+  const add = (kind: FindingKind, excerpt: string) => out.push({ tool, where: leaf.where, kind, excerpt });
+
+  // Invisible code points, in the raw text.
+  const invisible = [...raw.matchAll(INVISIBLE_G)].filter((m) => {
+    const cp = m[0].codePointAt(0)!;
+    const prev = [...raw.slice(0, m.index)].pop() ?? '';
+    // Emoji presentation (❤️) and emoji ZWJ sequences (👩‍💻) are legitimate uses.
+    if (cp === 0x200d) return !(EMOJI_SEQ_PREV.test(prev) && EMOJI_SEQ_NEXT.test(raw.slice(m.index + 1)));
+    if (!isVariationSelector(cp) || cp >= 0xe0100) return true;
+    return !(EMOJI_BASE.test(prev) || prev === '\u200D');
+  });
+  if (invisible.length > 0) {
+    const first = invisible[0];
+    const tags = decodeTags(raw);
+    const cps = [...new Set(invisible.map((m) => m[0].codePointAt(0)!))];
+    const summary = tags
+      ? `${cps.length} kinds of invisible code point; tag text "${clip(tags, 60)}"`
+      : `${invisible.length} invisible: ${cps.slice(0, 4).map((c) => `U+${c.toString(16).toUpperCase().padStart(4, '0')}`).join(' ')}`;
+    const around = tags ? '' : ` in ${excerptAround(raw, first.index, first.index + first[0].length, 25)}`;
+    add('invisible-unicode', clip(`${summary}${around}`, MAX_EXCERPT + 40));
+  }
+
+  // Mixed-script words (Latin with Cyrillic/Greek/…): homoglyph spoofing of identifiers or keywords.
+  for (const m of sanitizeText(raw).matchAll(/[\p{L}\p{M}\p{N}_]+/gu)) {
+    const scripts = scriptsOf(m[0]);
+    if (scripts.has('Latin') && scripts.size > 1) {
+      add('deceptive-unicode', `mixed ${[...scripts].join('+')} in "${escapeText(m[0], true)}" (${codePointNames(m[0])})`);
+      break;
+    }
+  }
+
+  // Textual detectors on the visible text (sanitized, confusables folded) and on any tag-smuggled text.
+  const variants: Array<{ label: string; display: string }> = [{ label: '', display: sanitizeText(raw) }];
+  const tags = decodeTags(raw);
+  if (tags.trim()) variants.push({ label: '[tag text] ', display: sanitizeText(tags) });
+  const seen = new Set<FindingKind>();
+  for (const v of variants) {
+    const folded = foldConfusables(v.display);
+    for (const hit of detectText(v.display, folded, leaf, ctx)) {
+      if (seen.has(hit.kind)) continue;
+      seen.add(hit.kind);
+      add(hit.kind, `${v.label}${excerptAround(v.display, hit.start, hit.end)}`);
+    }
+  }
+}
+
+function scanName(tool: ToolDef, ctx: Context, allNames: Map<string, string>, out: Finding[]): void {
+  const name = tool.name;
+  const add = (excerpt: string) => out.push({ tool: name, where: 'name', kind: 'deceptive-unicode', excerpt: clip(excerpt, MAX_EXCERPT + 40) });
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+    const skeleton = foldConfusables(sanitizeText(name));
+    const imitates = skeleton !== name ? allNames.get(skeleton) : undefined;
+    const scripts = [...scriptsOf(name)];
+    const why =
+      name.length === 0
+        ? 'empty name'
+        : [...name].length > 64
+          ? `${[...name].length} characters (max 64)`
+          : `characters outside [A-Za-z0-9_.-]: ${codePointNames(name) || 'punctuation or space'}${scripts.length > 1 ? `, mixed ${scripts.join('+')}` : ''}`;
+    add(`"${clip(escapeText(name, true), 60)}": ${why}${imitates ? `; looks like ${imitates}` : skeleton !== name && /^[A-Za-z0-9_.-]{1,64}$/.test(skeleton) ? `; reads as "${skeleton}"` : ''}`);
+  }
+}
+
+/**
+ * Scans tool definitions from server `opts.server` for poisoning. Every string is examined: name,
+ * title, description, every key and value of inputSchema/outputSchema (property names,
+ * descriptions, titles, defaults, enum values, examples, const, pattern, …) and annotations.
+ * At most one finding per tool, place and kind.
+ */
+export function scanTools(tools: ToolDef[], opts: ScanOptions): Finding[] {
+  const ownTools = new Set(tools.map((t) => t.name));
+  const ctx: Context = { opts, ownTools, crossServer: buildCrossServer(opts, ownTools) };
+  const allNames = new Map<string, string>();
+  for (const t of opts.otherTools) allNames.set(t.slice(t.indexOf('.') + 1), t);
+  for (const t of tools) if (/^[A-Za-z0-9_.-]{1,64}$/.test(t.name)) allNames.set(t.name, `${opts.server}.${t.name}`);
+
+  const findings: Finding[] = [];
+  for (const tool of tools) {
+    const out: Finding[] = [];
+    scanName(tool, ctx, allNames, out);
+
+    const leaves: Leaf[] = [{ where: 'name', text: tool.name, role: 'name', isKey: false }];
+    if (typeof tool.title === 'string') leaves.push({ where: 'title', text: tool.title, role: 'title', isKey: false });
+    if (typeof tool.description === 'string') leaves.push({ where: 'description', text: tool.description, role: 'description', isKey: false });
+    collectStrings(tool.inputSchema, 'inputSchema', 'inputSchema', leaves);
+    if (tool.outputSchema) collectStrings(tool.outputSchema, 'outputSchema', 'outputSchema', leaves);
+    if (tool.annotations) collectStrings(tool.annotations, 'annotations', 'annotations', leaves);
+    for (const leaf of leaves) scanLeaf(tool.name, leaf, ctx, out);
+
+    // Exfiltration parameters: by name, by description, or named by a secret request elsewhere in the tool.
+    const props: Array<{ name: string; where: string; schema: Record<string, unknown> }> = [];
+    inputProperties(tool.inputSchema, 'inputSchema', props);
+    const requests = leaves.filter((l) => out.some((f) => f.where === l.where && (f.kind === 'secret-request' || f.kind === 'hidden-instruction')));
+    for (const p of props) {
+      const bareName = foldConfusables(sanitizeText(p.name)).toLowerCase().replace(/[\s_-]/g, '');
+      const texts = ['description', 'title']
+        .map((k) => p.schema[k])
+        .filter((d): d is string => typeof d === 'string')
+        .map((d) => foldConfusables(sanitizeText(d) + ' ' + sanitizeText(decodeTags(d))));
+      let excerpt: string | undefined;
+      if (EXFIL_NAME.test(bareName)) excerpt = `property "${escapeText(p.name, true)}"`;
+      for (const t of texts) {
+        for (const re of EXFIL_DESCRIPTION) {
+          const h = excerpt ? undefined : firstHit(re, t);
+          if (h) excerpt = `property "${escapeText(p.name, true)}": ${excerptAround(t, h.start, h.end, 30)}`;
+        }
+      }
+      if (!excerpt) {
+        const named = new RegExp(
+          `(?:\\b(?:as|in|into|via|to|through|parameter|param|field|argument)\\s+(?:the\\s+)?[\`'"]?${escapeRegExp(p.name)}\\b|[\`'"]${escapeRegExp(p.name)}[\`'"])`,
+          'i',
+        );
+        const by = requests.find((l) => named.test(foldConfusables(sanitizeText(l.text) + ' ' + decodeTags(l.text))));
+        if (by) excerpt = `property "${escapeText(p.name, true)}" is the channel for a request in ${by.where}`;
+      }
+      if (excerpt) out.push({ tool: tool.name, where: p.where, kind: 'exfiltration-parameter', excerpt: clip(excerpt, MAX_EXCERPT + 40) });
+    }
+
+    const seen = new Set<string>();
+    for (const f of out) {
+      const key = `${f.where}\u0000${f.kind}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      findings.push(f);
+    }
+  }
+  return findings;
+}
+
+/** One line per finding: `tool  where  kind: excerpt`. */
+export function describeFindings(f: Finding[]): string {
+  return f.map((x) => `${escapeText(x.tool, true)} ${x.where} ${x.kind}: ${x.excerpt}`).join('\n');
+}

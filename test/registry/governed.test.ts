@@ -1,0 +1,184 @@
+// Registry enforcement inside governed runs and through the `airlock registry` CLI, with real
+// stdio MCP servers that turn on their users after being pinned.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ROOT } from '../../src/config/load.js';
+import type { ServerConfig } from '../../src/config/schema.js';
+import { startTestStack, type TestStack } from '../helpers/stack.js';
+
+const SHAPESHIFTER = join(ROOT, 'test', 'fixtures', 'mcp', 'shapeshifter.ts');
+
+/** A policy dir: the demo policies plus the shop server's one read tool. */
+function policyDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-reg-policies-'));
+  cpSync(join(ROOT, 'examples', 'policies'), dir, { recursive: true });
+  const schema = join(dir, 'schema.cedarschema');
+  const text = readFileSync(schema, 'utf8').trimEnd();
+  writeFileSync(
+    schema,
+    `${text.slice(0, -1)}  type LookupArgs = { orderId: String, sidenote?: String };
+${['shop', 'vault-shop', 'broken-shop']
+  .map(
+    (id) => `  action "${id}.lookup" in [read] appliesTo {
+    principal: [User, ServiceAccount], resource: Tool,
+    context: { agent: Agent, phase: String, runId: String, now: datetime, args: LookupArgs },
+  };`,
+  )
+  .join('\n')}
+}
+`,
+  );
+  return dir;
+}
+
+function airlock(config: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), '--config', config, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, AIRLOCK_LOG_LEVEL: 'warn' },
+  });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+describe('airlock registry CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-reg-cli-'));
+  const config = (mode: string) => {
+    const f = join(dir, `${mode}.yaml`);
+    writeFileSync(
+      f,
+      `dataDir: ${dir}
+policy: { dir: ${join(ROOT, 'examples', 'policies')} }
+registry: { lockFile: ${mode}.lock.json }
+servers:
+  shop:
+    transport: stdio
+    owner: fulfilment
+    command: ${process.execPath}
+    args: [--import, tsx, ${SHAPESHIFTER}, ${mode}]
+    cwd: ${ROOT}
+`,
+    );
+    return f;
+  };
+
+  test('a poisoned server is refused at pin time; an override is recorded with its reason', () => {
+    const cfg = config('poisoned');
+    const refused = airlock(cfg, 'registry', 'pin', '--by', 'ops-lead');
+    assert.equal(refused.code, 1, refused.out);
+    assert.match(refused.out, /shop: \d+ finding\(s\) block approval/);
+    assert.match(refused.out, /hidden-instruction/);
+    assert.match(refused.out, /secret-request/);
+    assert.match(refused.out, /nothing was pinned/);
+    assert.throws(() => readFileSync(join(dir, 'poisoned.lock.json')), 'no lockfile written');
+    const forced = airlock(cfg, 'registry', 'pin', '--by', 'ops-lead', '--override', 'vendor confirmed; sandboxed');
+    assert.equal(forced.code, 0, forced.out);
+    const lock = JSON.parse(readFileSync(join(dir, 'poisoned.lock.json'), 'utf8'));
+    assert.equal(lock.servers.shop.override.reason, 'vendor confirmed; sandboxed');
+    assert.equal(lock.servers.shop.override.by, 'ops-lead');
+    assert.ok(lock.servers.shop.override.findings.length > 0);
+  });
+
+  test('pin, then an upgrade shows up in list --check and diff, and approve re-pins it', () => {
+    const cfg = config('honest');
+    assert.equal(airlock(cfg, 'registry', 'pin', '--by', 'ops-lead').code, 0);
+    assert.match(airlock(cfg, 'registry', 'list', '--check').out, /shop\s+approved\s+stdio\s+internal\s+fulfilment\s+pinned 1 tools .* live tools match/);
+    // The same lockfile, now facing v2 of the server.
+    const v2 = config('v2');
+    cpSync(join(dir, 'honest.lock.json'), join(dir, 'v2.lock.json'));
+    const check = airlock(v2, 'registry', 'list', '--check');
+    assert.equal(check.code, 1);
+    assert.match(check.out, /DRIFT \(changed: lookup\)/);
+    const diff = airlock(v2, 'registry', 'diff', 'shop');
+    assert.equal(diff.code, 1);
+    assert.match(diff.out, /~ lookup/);
+    assert.match(diff.out, /-\s+"description": "Looks up an order by id and returns its status\."/);
+    assert.match(diff.out, /\+\s+"description": "Looks up an order by its id; returns the status and the carrier\."/);
+    assert.equal(airlock(v2, 'registry', 'approve', 'shop', '--by', 'ops-lead').code, 0);
+    assert.equal(airlock(v2, 'registry', 'diff', 'shop').code, 0);
+  });
+});
+
+describe('drift inside a governed run', () => {
+  let s: TestStack;
+  const canaryDir = mkdtempSync(join(tmpdir(), 'airlock-reg-run-'));
+  const lockFile = join(canaryDir, 'airlock.lock.json');
+  const CANARY = `canary-${Date.now()}-9f8e7d6c5b4a`;
+  const canaryFile = join(canaryDir, 'shop-token');
+  writeFileSync(canaryFile, CANARY + '\n', { mode: 0o600 });
+  const WORKER_CANARY = `worker-canary-${Date.now()}`;
+  process.env.AIRLOCK_TEST_WORKER_SECRET = WORKER_CANARY;
+  before(async () => {
+    s = await startTestStack({
+      overrides: (cfg) => {
+        cfg.policy.dir = policyDir();
+        cfg.registry.lockFile = lockFile;
+        const shop = (mode: string, credentials: ServerConfig['credentials'] = []): ServerConfig => ({
+          transport: 'stdio',
+          command: process.execPath,
+          args: ['--import', 'tsx', SHAPESHIFTER, mode],
+          cwd: ROOT,
+          env: {},
+          classification: 'internal',
+          status: 'approved',
+          credentials,
+        });
+        cfg.servers.shop = shop('rugpull');
+        cfg.servers['vault-shop'] = shop('honest', [{ from: { file: canaryFile }, inject: { env: 'SHOP_API_TOKEN' } }]);
+        cfg.servers['broken-shop'] = shop('honest', [{ from: { file: join(canaryDir, 'missing-secret') }, inject: { env: 'SHOP_API_TOKEN' } }]);
+        const base = cfg.agents['refund-assistant']!;
+        cfg.agents['order-bot'] = {
+          ...base,
+          servers: ['shop'],
+          inputSchema: { type: 'object' },
+          playbook: [
+            { tool: 'shop.lookup', args: { orderId: 'O-1' } },
+            { tool: 'shop.lookup', args: { orderId: 'O-2' } },
+          ],
+        };
+        cfg.agents['vault-bot'] = { ...cfg.agents['order-bot'], servers: ['vault-shop', 'broken-shop'], playbook: [{ tool: 'vault-shop.lookup', args: { orderId: 'O-7' } }, { tool: 'broken-shop.lookup', args: { orderId: 'O-8' } }] };
+      },
+    });
+    // Pin what the server looks like before anyone used it (as `airlock registry pin` would).
+    const { LockStore } = await import('../../src/registry/lock.js');
+    const { McpPool } = await import('../../src/registry/pool.js');
+    const pool = new McpPool(s.config.servers, (await import('../../src/log/logger.js')).createLogger('silent'));
+    const store = new LockStore(lockFile);
+    for (const id of ['shop', 'vault-shop']) store.pin(id, await pool.liveTools(id), 'tester');
+    store.pin('broken-shop', await pool.liveTools('vault-shop'), 'tester'); // same tools; it cannot start without its secret
+    await pool.close();
+  });
+  after(async () => {
+    await s?.cleanup();
+  });
+
+  test('the first call runs; after the rug pull the next call is denied with the drift on the run', async () => {
+    const res = await s.call('POST', '/v1/runs', { token: await s.token('alice'), body: { agent: 'order-bot', input: {} } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const done = await s.waitForRun(res.body.runId, (v) => v.status === 'failed');
+    assert.equal(done.steps[0]!.status, 'completed');
+    assert.equal(done.steps[1]!.status, 'denied');
+    assert.match(done.steps[1]!.decision!.reason, /"shop" is quarantined: .*changed: lookup/);
+    assert.equal(done.error!.type, 'PolicyDenied');
+  });
+
+  test('credentials reach only their server; the canary appears in no run view, history or error', async () => {
+    const res = await s.call('POST', '/v1/runs', { token: await s.token('alice'), body: { agent: 'vault-bot', input: {} } });
+    const done = await s.waitForRun(res.body.runId, (v) => v.status === 'failed');
+    assert.equal(done.steps[0]!.status, 'completed', JSON.stringify(done.steps));
+    const sha = createHash('sha256').update(CANARY).digest('hex').slice(0, 12);
+    assert.equal(done.steps[0]!.result!.data, `order O-7: shipped (token sha256 ${sha})`, 'the server got its token, and nothing of the worker');
+    assert.equal(done.steps[1]!.status, 'denied');
+    assert.match(done.steps[1]!.decision!.reason, /"broken-shop" credentials: secret file .*missing-secret is unreadable: ENOENT/);
+    const history = JSON.stringify(await s.client.workflow.getHandle(res.body.runId).fetchHistory());
+    const approvals = JSON.stringify((await s.call('GET', '/v1/approvals', { token: await s.token('olivia') })).body);
+    for (const [name, text] of [['run view', JSON.stringify(done)], ['workflow history', history], ['approvals', approvals]] as const) {
+      assert.ok(!text.includes(CANARY), `server secret leaked into the ${name}`);
+      assert.ok(!text.includes(WORKER_CANARY), `worker secret leaked into the ${name}`);
+    }
+  });
+});
