@@ -23,7 +23,7 @@ async function withPool<T>(config: AirlockConfig, log: Logger, fn: (pool: McpPoo
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err; // `airlock start` is serving it
     }
   }
-  const pool = new McpPool(config.servers, log, undefined, { secrets: defaultSecretSource(config.env) });
+  const pool = new McpPool(config.servers, log, undefined, { secrets: defaultSecretSource(config.env), allowedHosts: config.registry.allowedHosts });
   try {
     return await fn(pool);
   } finally {

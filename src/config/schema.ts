@@ -56,6 +56,8 @@ export const HttpServerSchema = z.strictObject({
   ...catalog,
   url: z.url(),
   headers: z.record(z.string(), z.string()).default({}),
+  /** Permit a private, loopback or link-local address for this server (the demo servers on 127.0.0.1). */
+  allowPrivateNetwork: z.boolean().default(false),
   /** When set, `airlock start` serves this demo system itself at `url`. */
   demo: z.strictObject({ system: z.enum(['crm', 'ticketing', 'billing']), db: z.string() }).optional(),
 });
@@ -165,7 +167,14 @@ export const FileConfigSchema = z.strictObject({
   /** Cedar policies (`*.cedar`) and their schema (`schema.cedarschema`); relative to the config file. */
   policy: z.strictObject({ dir: z.string().default('policies') }).prefault({}),
   /** Pins of approved servers' tool definitions (`airlock registry pin`), relative to the config file. */
-  registry: z.strictObject({ lockFile: z.string().default('airlock.lock.json'), requirePins: z.boolean().default(true) }).prefault({}),
+  registry: z
+    .strictObject({
+      lockFile: z.string().default('airlock.lock.json'),
+      requirePins: z.boolean().default(true),
+      /** Hosts HTTP servers may live on (subdomains included); any other host is refused. */
+      allowedHosts: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
   models: z.record(Id, ProviderSchema).default({}),
   servers: z.record(Id, ServerSchema).default({}),
   agents: z.record(Id, AgentSchema).default({}),

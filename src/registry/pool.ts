@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import type { ServerConfig } from '../config/schema.js';
 import { defaultSecretSource, resolveCredentials, type SecretSource } from './credentials.js';
 import { compareTools, describeDrift, type LockFile, type LockStore } from './lock.js';
+import { checkServerUrl } from './netguard.js';
 import type { Logger } from '../log/logger.js';
 
 export class ServerNotFoundError extends Error {
@@ -28,6 +29,8 @@ export interface RegistryOptions {
 export interface PoolOptions {
   /** Where server credentials come from (default: none configured means none needed). */
   secrets?: SecretSource;
+  /** When set, HTTP servers must be on these hosts and off private networks (unless allowed per server). */
+  allowedHosts?: string[];
 }
 
 interface Connection {
@@ -142,6 +145,13 @@ export class McpPool {
     } catch (err) {
       // Fail closed, and say which reference failed (CredentialError messages never carry a value).
       throw new RegistryError(`MCP server "${serverId}" credentials: ${(err as Error).message}`);
+    }
+    if (cfg.transport === 'http' && this.opts.allowedHosts) {
+      try {
+        await checkServerUrl(new URL(cfg.url), { allowedHosts: this.opts.allowedHosts, allowPrivateNetwork: cfg.allowPrivateNetwork });
+      } catch (err) {
+        throw new RegistryError(`MCP server "${serverId}": ${(err as Error).message}`);
+      }
     }
     const transport = this.transport(cfg, log, creds);
     transport.onclose = () => {

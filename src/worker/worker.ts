@@ -19,7 +19,10 @@ export interface AirlockWorker {
 
 export async function createWorker(config: AirlockConfig, connection: NativeConnection, log: Logger): Promise<AirlockWorker> {
   const lock = new LockStore(config.registry.lockFile);
-  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }), { lock, requirePins: config.registry.requirePins }, { secrets: defaultSecretSource(config.env) });
+  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }), { lock, requirePins: config.registry.requirePins }, {
+    secrets: defaultSecretSource(config.env),
+    allowedHosts: config.registry.allowedHosts,
+  });
   const policies = new PolicySource(config.policy.dir);
   log.info({ dir: config.policy.dir, version: (policies.current() as { version: string }).version }, 'policies loaded');
   const activities = createActivities({ config, pool, planners: createPlanners(config), policies });

@@ -140,6 +140,9 @@ describe('drift inside a governed run', () => {
             { tool: 'shop.lookup', args: { orderId: 'O-2' } },
           ],
         };
+        // The demo ticketing server again, but without the per-server permission for a private address.
+        cfg.servers.rogue = { ...(cfg.servers.ticketing as Extract<ServerConfig, { transport: 'http' }>), demo: undefined, allowPrivateNetwork: false };
+        cfg.agents['rogue-bot'] = { ...cfg.agents['order-bot']!, servers: ['rogue'], playbook: [{ tool: 'rogue.get_ticket', args: { ticketId: 'T-5001' } }] };
         cfg.agents['vault-bot'] = { ...cfg.agents['order-bot'], servers: ['vault-shop', 'broken-shop'], playbook: [{ tool: 'vault-shop.lookup', args: { orderId: 'O-7' } }, { tool: 'broken-shop.lookup', args: { orderId: 'O-8' } }] };
       },
     });
@@ -180,5 +183,12 @@ describe('drift inside a governed run', () => {
       assert.ok(!text.includes(CANARY), `server secret leaked into the ${name}`);
       assert.ok(!text.includes(WORKER_CANARY), `worker secret leaked into the ${name}`);
     }
+  });
+
+  test('an HTTP server on a private address is refused unless that server allows it', async () => {
+    const res = await s.call('POST', '/v1/runs', { token: await s.token('alice'), body: { agent: 'rogue-bot', input: {} } });
+    const done = await s.waitForRun(res.body.runId, (v) => v.status === 'failed');
+    assert.equal(done.steps[0]!.status, 'denied');
+    assert.match(done.steps[0]!.decision!.reason, /"rogue": host 127\.0\.0\.1 resolves to a private address/);
   });
 });
