@@ -20,6 +20,7 @@ import { agentSpec, type AirlockConfig } from '../config/load.js';
 import { AuthError, type TokenVerifier } from '../identity/devIssuer.js';
 import { hasRole } from '../identity/users.js';
 import { PolicySource } from '../policy/source.js';
+import { LockStore } from '../registry/lock.js';
 import type { Logger } from '../log/logger.js';
 import { ApiError, badRequest, conflict, FAILURE_STATUS, forbidden, gone, notFound, unauthorized } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -86,6 +87,38 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     const engine = policies.current();
     if (engine instanceof Error) return void res.status(503).json({ dir: config.policy.dir, error: engine.message });
     res.json({ dir: config.policy.dir, version: engine.version, policies: engine.policyIds, warnings: engine.warnings });
+  });
+
+  // The catalog and its pins (workers enforce them; changes go through `airlock registry`).
+  const lock = new LockStore(config.registry.lockFile);
+  v1.get('/registry/servers', (req, res) => {
+    if (!hasRole(principalOf(req), 'admin', 'operator')) throw forbidden('reading the registry needs the admin or operator role');
+    const pins = lock.current();
+    if (pins instanceof Error) return void res.status(503).json({ lockFile: config.registry.lockFile, error: pins.message });
+    res.json({
+      lockFile: config.registry.lockFile,
+      servers: Object.entries(config.servers).map(([id, s]) => ({
+        id,
+        transport: s.transport,
+        status: s.status,
+        owner: s.owner ?? null,
+        classification: s.classification,
+        allowedTools: s.tools ?? null,
+        pinned: pins.servers[id]
+          ? { at: pins.servers[id].pinnedAt, by: pins.servers[id].pinnedBy, tools: Object.keys(pins.servers[id].tools), override: pins.servers[id].override ?? null }
+          : null,
+      })),
+    });
+  });
+  v1.get('/registry/servers/:server/tools', (req, res) => {
+    if (!hasRole(principalOf(req), 'admin', 'operator')) throw forbidden('reading the registry needs the admin or operator role');
+    const { server } = z.strictObject({ server: z.string().min(1).max(100) }).parse(req.params);
+    if (!config.servers[server]) throw notFound(`server ${server}`);
+    const pins = lock.current();
+    if (pins instanceof Error) return void res.status(503).json({ error: pins.message });
+    const entry = pins.servers[server];
+    if (!entry) throw notFound(`pins for server ${server} (run \`airlock registry pin ${server}\`)`);
+    res.json({ server, tools: Object.entries(entry.tools).map(([name, t]) => ({ name, sha256: t.sha256, definition: t.definition })) });
   });
 
   v1.post('/runs', async (req, res) => {

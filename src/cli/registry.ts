@@ -47,7 +47,7 @@ function scan(config: AirlockConfig, live: Record<string, Tool[]>, server: strin
     server,
     otherServers: Object.keys(config.servers).filter((id) => id !== server),
     otherTools,
-    urlAllowlist: [],
+    urlAllowlist: config.registry.urlAllowlist,
   });
 }
 

@@ -173,6 +173,8 @@ export const FileConfigSchema = z.strictObject({
       requirePins: z.boolean().default(true),
       /** Hosts HTTP servers may live on (subdomains included); any other host is refused. */
       allowedHosts: z.array(z.string().min(1)).default([]),
+      /** Hosts that URLs inside tool definitions may point to without a scanner finding. */
+      urlAllowlist: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   models: z.record(Id, ProviderSchema).default({}),

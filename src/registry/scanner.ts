@@ -202,7 +202,7 @@ const HIDDEN_INSTRUCTION: RegExp[] = [
   /<!--[\s\S]*?[A-Za-z][\s\S]*?-->/,
   // keeping the user out of the loop
   /\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t)\s+(?:tell|mention|inform|reveal|disclose|notify|alert|warn|show|let)\b[\s\S]{0,40}?\b(?:user|human|anyone|them|operator)\b/i,
-  /\bwithout\s+(?:telling|informing|notifying|alerting|asking|warning|the\s+user(?:'s)?\s+(?:knowledge|consent|noticing)|user\s+(?:knowledge|consent))\b/i,
+  /\bwithout\s+(?:telling|informing|notifying|alerting|asking|warning\s+(?:the\s+)?user|the\s+user(?:'s)?\s+(?:knowledge|consent|noticing)|user\s+(?:knowledge|consent))\b/i,
   /\b(?:do\s+not|don'?t|never)\s+(?:ask|seek|request|wait)\s+(?:the\s+user\s+)?(?:for\s+)?(?:confirmation|permission|approval|consent)\b/i,
   /\b(?:secretly|covertly|surreptitiously|behind\s+the\s+user'?s\s+back)\b/i,
   /\b(?:keep|leave)\s+(?:this|it|these\s+instructions)\s+(?:secret|hidden|confidential|between\s+us)\b/i,
