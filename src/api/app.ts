@@ -20,7 +20,11 @@ import { agentSpec, type AirlockConfig } from '../config/load.js';
 import { AuthError, type TokenVerifier } from '../identity/devIssuer.js';
 import { hasRole } from '../identity/users.js';
 import { PolicySource } from '../policy/source.js';
+import { scanAndPin } from '../registry/approve.js';
+import { defaultSecretSource } from '../registry/credentials.js';
 import { LockStore } from '../registry/lock.js';
+import { McpPool } from '../registry/pool.js';
+import { registryStatusFile, StatusStore } from '../registry/status.js';
 import type { Logger } from '../log/logger.js';
 import { ApiError, badRequest, conflict, FAILURE_STATUS, forbidden, gone, notFound, unauthorized } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -91,6 +95,11 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
 
   // The catalog and its pins (workers enforce them; changes go through `airlock registry`).
   const lock = new LockStore(config.registry.lockFile);
+  const statusOf = (id: string) => {
+    const o = statuses.current();
+    if (config.servers[id]!.status === 'retired' || o instanceof Error) return config.servers[id]!.status;
+    return o.servers[id]?.status ?? config.servers[id]!.status;
+  };
   v1.get('/registry/servers', (req, res) => {
     if (!hasRole(principalOf(req), 'admin', 'operator')) throw forbidden('reading the registry needs the admin or operator role');
     const pins = lock.current();
@@ -100,7 +109,11 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
       servers: Object.entries(config.servers).map(([id, s]) => ({
         id,
         transport: s.transport,
-        status: s.status,
+        status: statusOf(id),
+        statusChange: (() => {
+          const o = statuses.current();
+          return o instanceof Error ? null : (o.servers[id] ?? null);
+        })(),
         owner: s.owner ?? null,
         classification: s.classification,
         allowedTools: s.tools ?? null,
@@ -109,6 +122,47 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
           : null,
       })),
     });
+  });
+  const statuses = new StatusStore(registryStatusFile(config));
+  const ServerParams = z.strictObject({ server: z.string().min(1).max(100) });
+  const adminServer = (req: Request) => {
+    const p = principalOf(req);
+    if (!hasRole(p, 'admin')) throw forbidden('changing the registry needs the admin role');
+    const { server } = ServerParams.parse(req.params);
+    if (!config.servers[server]) throw notFound(`server ${server}`);
+    if (config.servers[server].status === 'retired') throw conflict('retired', `server ${server} is retired in the catalog; edit the config to bring it back`);
+    return { p, server };
+  };
+  const ReasonBody = z.strictObject({ reason: z.string().min(1).max(2000) });
+  for (const action of ['quarantine', 'retire'] as const) {
+    v1.post(`/registry/servers/:server/${action}`, (req, res) => {
+      const { p, server } = adminServer(req);
+      const { reason } = ReasonBody.parse(req.body);
+      const entry = { status: action === 'quarantine' ? ('quarantined' as const) : ('retired' as const), by: p.subject, at: new Date().toISOString(), reason };
+      statuses.set(server, entry);
+      req.log!.warn({ server, ...entry }, `MCP server ${entry.status}`);
+      res.json({ server, ...entry });
+    });
+  }
+  v1.post('/registry/servers/:server/approve', async (req, res) => {
+    const { p, server } = adminServer(req);
+    const body = z.strictObject({ reason: z.string().min(1).max(2000), overrideFindings: z.string().min(1).max(2000).optional() }).parse(req.body);
+    const pool = new McpPool(config.servers, log.child({ component: 'registry' }), undefined, {
+      secrets: defaultSecretSource(config.env),
+      allowedHosts: config.registry.allowedHosts,
+    });
+    try {
+      const r = await scanAndPin(config, pool, lock, [server], p.subject, body.overrideFindings);
+      if (!r.ok) {
+        throw new ApiError(422, 'findings', `scanner findings block approval of ${server}; approve with overrideFindings to accept them`, r.findings[0]!.text.split('\n'));
+      }
+      const entry = { status: 'approved' as const, by: p.subject, at: new Date().toISOString(), reason: body.reason };
+      statuses.set(server, entry);
+      req.log!.warn({ server, ...entry, tools: r.pinned[0]!.tools }, 'MCP server approved and pinned');
+      res.json({ server, ...entry, pinnedTools: r.pinned[0]!.tools, overriddenFindings: r.pinned[0]!.overridden });
+    } finally {
+      await pool.close();
+    }
   });
   v1.get('/registry/servers/:server/tools', (req, res) => {
     if (!hasRole(principalOf(req), 'admin', 'operator')) throw forbidden('reading the registry needs the admin or operator role');

@@ -1,13 +1,12 @@
 // `airlock registry …`: review, pin, diff and re-approve the MCP servers of the catalog.
 import type { Command } from 'commander';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { startHttpServer, type RunningServer } from '../../examples/mcp/serve.js';
 import type { AirlockConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { compareTools, describeDrift, LockStore, toolDefinition } from '../registry/lock.js';
+import { scanAndPin } from '../registry/approve.js';
 import { defaultSecretSource } from '../registry/credentials.js';
 import { McpPool } from '../registry/pool.js';
-import { describeFindings, scanTools } from '../registry/scanner.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
 
@@ -39,40 +38,16 @@ function lineDiff(before: unknown, after: unknown): string[] {
   return [...a.filter((l) => !b.includes(l)).map((l) => `-   ${l}`), ...b.filter((l) => !a.includes(l)).map((l) => `+   ${l}`)];
 }
 
-function scan(config: AirlockConfig, live: Record<string, Tool[]>, server: string) {
-  const otherTools = Object.entries(live)
-    .filter(([id]) => id !== server)
-    .flatMap(([id, tools]) => tools.map((t) => `${id}.${t.name}`));
-  return scanTools(live[server]!.map((t) => ({ ...t, inputSchema: t.inputSchema as Record<string, unknown> })) as never, {
-    server,
-    otherServers: Object.keys(config.servers).filter((id) => id !== server),
-    otherTools,
-    urlAllowlist: config.registry.urlAllowlist,
-  });
-}
-
 async function pin(config: AirlockConfig, log: Logger, servers: string[], by: string, override?: string): Promise<number> {
-  for (const s of servers) if (!config.servers[s]) throw new Error(`unknown server "${s}" (catalog: ${Object.keys(config.servers).join(', ')})`);
   const lock = new LockStore(config.registry.lockFile);
   return withPool(config, log, async (pool) => {
-    // Every server of the catalog is listed, so references to other servers' tools can be recognised.
-    const live: Record<string, Tool[]> = {};
-    for (const id of Object.keys(config.servers)) {
-      if (config.servers[id]!.status === 'retired') continue;
-      live[id] = await pool.liveTools(id);
-    }
-    const findings = new Map(servers.map((s) => [s, scan(config, live, s)]));
-    const blocked = [...findings].filter(([, f]) => f.length > 0);
-    if (blocked.length && !override) {
-      for (const [s, f] of blocked) out(`${s}: ${f.length} finding(s) block approval:\n${describeFindings(f)}`);
+    const r = await scanAndPin(config, pool, lock, servers, by, override);
+    if (!r.ok) {
+      for (const b of r.findings) out(`${b.server}: ${b.findings.length} finding(s) block approval:\n${b.text}`);
       out('nothing was pinned; fix the server, or accept with --override "<reason>" (recorded in the lockfile)');
       return 1;
     }
-    for (const s of servers) {
-      const f = findings.get(s)!;
-      lock.pin(s, live[s]!, by, f.length ? { by, reason: override!, findings: describeFindings(f).split('\n') } : undefined);
-      out(`pinned ${s}: ${live[s]!.length} tools${f.length ? ` (${f.length} finding(s) overridden: ${override})` : ''}`);
-    }
+    for (const p of r.pinned) out(`pinned ${p.server}: ${p.tools} tools${p.overridden ? ` (${p.overridden} finding(s) overridden: ${override})` : ''}`);
     return 0;
   });
 }

@@ -3,8 +3,8 @@
 // renamed tool) is drift, and the server's calls fail closed until someone re-approves it.
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { JsonStateFile } from './jsonFile.js';
 
 /** JSON with object keys sorted at every level: the same value always serializes, and hashes, the same. */
 export function canonicalJson(v: unknown): string {
@@ -84,36 +84,16 @@ export class LockError extends Error {
  * (fail closed), never "no pins".
  */
 export class LockStore {
-  private stamp = '';
-  private state: LockFile | LockError = { version: 1, servers: {} };
+  private readonly store: JsonStateFile<LockFile>;
 
   constructor(readonly file: string) {
-    this.current();
-    if (this.state instanceof LockError) throw this.state;
+    this.store = new JsonStateFile(file, LockFileSchema, () => ({ version: 1 as const, servers: {} }), (m) => new LockError(m));
+    const first = this.current();
+    if (first instanceof LockError) throw first;
   }
 
   current(): LockFile | LockError {
-    let stamp = 'missing';
-    try {
-      if (existsSync(this.file)) {
-        const st = statSync(this.file);
-        stamp = `${st.size}:${st.mtimeMs}`;
-      }
-    } catch (err) {
-      return (this.state = new LockError(`cannot read ${this.file}: ${(err as Error).message}`));
-    }
-    if (stamp === this.stamp) return this.state;
-    this.stamp = stamp;
-    if (stamp === 'missing') return (this.state = { version: 1, servers: {} });
-    try {
-      const parsed = LockFileSchema.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
-      this.state = parsed.success
-        ? parsed.data
-        : new LockError(`${this.file}: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
-    } catch (err) {
-      this.state = new LockError(`${this.file}: ${(err as Error).message}`);
-    }
-    return this.state;
+    return this.store.current() as LockFile | LockError;
   }
 
   /** Writes the pins of one server atomically (write to a temp file, then rename). */
@@ -128,11 +108,8 @@ export class LockStore {
       ),
       ...(override ? { override } : {}),
     };
-    const next: LockFile = { version: 1, servers: { ...cur.servers, [server]: entry } };
-    const sorted = { version: 1, servers: Object.fromEntries(Object.entries(next.servers).sort(([a], [b]) => a.localeCompare(b))) };
-    const tmp = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(sorted, null, 2) + '\n');
-    renameSync(tmp, this.file);
+    const servers = { ...cur.servers, [server]: entry };
+    this.store.write({ version: 1, servers: Object.fromEntries(Object.entries(servers).sort(([a], [b]) => a.localeCompare(b))) });
     return entry;
   }
 }

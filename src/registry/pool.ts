@@ -9,6 +9,7 @@ import type { ServerConfig } from '../config/schema.js';
 import { defaultSecretSource, resolveCredentials, type SecretSource } from './credentials.js';
 import { compareTools, describeDrift, type LockFile, type LockStore } from './lock.js';
 import { checkServerUrl } from './netguard.js';
+import type { StatusStore } from './status.js';
 import type { Logger } from '../log/logger.js';
 
 export class ServerNotFoundError extends Error {
@@ -24,6 +25,8 @@ export interface RegistryOptions {
   lock: LockStore;
   /** Servers without pins are refused (default). */
   requirePins: boolean;
+  /** Admin decisions (REST) that override the catalog's status. */
+  status?: StatusStore;
 }
 
 export interface PoolOptions {
@@ -91,7 +94,13 @@ export class McpPool {
 
   private admit(serverId: string): void {
     const cfg = this.servers[serverId];
-    if (cfg && cfg.status !== 'approved') throw new RegistryError(`MCP server "${serverId}" is ${cfg.status} in the catalog; only approved servers are called`);
+    if (!cfg) return;
+    if (cfg.status === 'retired') throw new RegistryError(`MCP server "${serverId}" is retired in the catalog`);
+    const overrides = this.registry?.status?.current();
+    if (overrides instanceof Error) throw new RegistryError(`registry status unusable, refusing all servers: ${overrides.message}`);
+    const o = overrides?.servers[serverId];
+    if (o && o.status !== 'approved') throw new RegistryError(`MCP server "${serverId}" was ${o.status} by ${o.by} at ${o.at}: ${o.reason}`);
+    if (!o && cfg.status !== 'approved') throw new RegistryError(`MCP server "${serverId}" is ${cfg.status} in the catalog; only approved servers are called`);
   }
 
   private verify(serverId: string, conn: Connection): void {

@@ -6,6 +6,7 @@ import { createPlanners } from '../models/index.js';
 import { PolicySource } from '../policy/source.js';
 import { defaultSecretSource } from '../registry/credentials.js';
 import { LockStore } from '../registry/lock.js';
+import { registryStatusFile, StatusStore } from '../registry/status.js';
 import { McpPool } from '../registry/pool.js';
 import { workflowBundle } from './bundle.js';
 
@@ -19,7 +20,7 @@ export interface AirlockWorker {
 
 export async function createWorker(config: AirlockConfig, connection: NativeConnection, log: Logger): Promise<AirlockWorker> {
   const lock = new LockStore(config.registry.lockFile);
-  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }), { lock, requirePins: config.registry.requirePins }, {
+  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }), { lock, requirePins: config.registry.requirePins, status: new StatusStore(registryStatusFile(config)) }, {
     secrets: defaultSecretSource(config.env),
     allowedHosts: config.registry.allowedHosts,
   });

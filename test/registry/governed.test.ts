@@ -129,6 +129,7 @@ describe('drift inside a governed run', () => {
         });
         cfg.servers.shop = shop('rugpull');
         cfg.servers['vault-shop'] = shop('honest', [{ from: { file: canaryFile }, inject: { env: 'SHOP_API_TOKEN' } }]);
+        cfg.servers.poisoned = shop('poisoned');
         cfg.servers['broken-shop'] = shop('honest', [{ from: { file: join(canaryDir, 'missing-secret') }, inject: { env: 'SHOP_API_TOKEN' } }]);
         const base = cfg.agents['refund-assistant']!;
         cfg.agents['order-bot'] = {
@@ -190,5 +191,34 @@ describe('drift inside a governed run', () => {
     const done = await s.waitForRun(res.body.runId, (v) => v.status === 'failed');
     assert.equal(done.steps[0]!.status, 'denied');
     assert.match(done.steps[0]!.decision!.reason, /"rogue": host 127\.0\.0\.1 resolves to a private address/);
+  });
+
+  test('admins quarantine and re-approve over REST; runs follow at once; findings block approval', async () => {
+    const adam = await s.token('adam');
+    const startVault = async () => {
+      const r = await s.call('POST', '/v1/runs', { token: await s.token('alice'), body: { agent: 'vault-bot', input: {} } });
+      return s.waitForRun(r.body.runId, (v) => v.status === 'failed');
+    };
+    assert.equal((await s.call('POST', '/v1/registry/servers/vault-shop/quarantine', { token: await s.token('olivia'), body: { reason: 'x' } })).status, 403);
+    assert.equal((await s.call('POST', '/v1/registry/servers/vault-shop/quarantine', { token: adam, body: {} })).status, 400, 'a reason is required');
+    const q = await s.call('POST', '/v1/registry/servers/vault-shop/quarantine', { token: adam, body: { reason: 'vendor incident 4711' } });
+    assert.equal(q.status, 200, JSON.stringify(q.body));
+    const blocked = await startVault();
+    assert.equal(blocked.steps[0]!.status, 'denied');
+    assert.match(blocked.steps[0]!.decision!.reason, /"vault-shop" was quarantined by adam at .*: vendor incident 4711/);
+    const list = await s.call('GET', '/v1/registry/servers', { token: adam });
+    assert.equal(list.body.servers.find((x: { id: string }) => x.id === 'vault-shop').status, 'quarantined');
+
+    const a = await s.call('POST', '/v1/registry/servers/vault-shop/approve', { token: adam, body: { reason: 'incident closed' } });
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(a.body.pinnedTools, 1);
+    const ok = await startVault();
+    assert.equal(ok.steps[0]!.status, 'completed', 'approved again: the call runs');
+
+    const poisoned = await s.call('POST', '/v1/registry/servers/poisoned/approve', { token: adam, body: { reason: 'onboarding' } });
+    assert.equal(poisoned.status, 422);
+    assert.equal(poisoned.body.error.code, 'findings');
+    assert.ok(poisoned.body.error.details.some((l: string) => /hidden-instruction/.test(l)), JSON.stringify(poisoned.body));
+    assert.equal((await s.call('GET', '/v1/registry/servers/poisoned/tools', { token: adam })).status, 404, 'nothing pinned');
   });
 });

@@ -1,0 +1,53 @@
+// Approving servers: scan every tool definition for poisoning, then pin what was reviewed.
+// Shared by `airlock registry pin|approve` and `POST /v1/registry/servers/:server/approve`.
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { AirlockConfig } from '../config/load.js';
+import type { LockStore } from './lock.js';
+import type { McpPool } from './pool.js';
+import { describeFindings, scanTools, type Finding } from './scanner.js';
+
+export type ApproveResult =
+  | { ok: true; pinned: Array<{ server: string; tools: number; overridden: number }> }
+  | { ok: false; findings: Array<{ server: string; findings: Finding[]; text: string }> };
+
+export async function scanAndPin(
+  config: AirlockConfig,
+  pool: McpPool,
+  lock: LockStore,
+  servers: string[],
+  by: string,
+  override?: string,
+): Promise<ApproveResult> {
+  for (const s of servers) if (!config.servers[s]) throw new Error(`unknown server "${s}" (catalog: ${Object.keys(config.servers).join(', ')})`);
+  // Every live server of the catalog is listed, so references to other servers' tools can be recognised.
+  const live: Record<string, Tool[]> = {};
+  for (const id of Object.keys(config.servers)) {
+    if (config.servers[id]!.status === 'retired' && !servers.includes(id)) continue;
+    try {
+      live[id] = await pool.liveTools(id);
+    } catch (err) {
+      if (servers.includes(id)) throw err;
+    }
+  }
+  const scanned = servers.map((server) => {
+    const otherTools = Object.entries(live)
+      .filter(([id]) => id !== server)
+      .flatMap(([id, tools]) => tools.map((t) => `${id}.${t.name}`));
+    const findings = scanTools(live[server]!.map((t) => ({ ...t, inputSchema: t.inputSchema as Record<string, unknown> })) as never, {
+      server,
+      otherServers: Object.keys(config.servers).filter((id) => id !== server),
+      otherTools,
+      urlAllowlist: config.registry.urlAllowlist,
+    });
+    return { server, findings, text: describeFindings(findings) };
+  });
+  const blocked = scanned.filter((x) => x.findings.length > 0);
+  if (blocked.length && !override) return { ok: false, findings: blocked };
+  return {
+    ok: true,
+    pinned: scanned.map(({ server, findings, text }) => {
+      lock.pin(server, live[server]!, by, findings.length ? { by, reason: override!, findings: text.split('\n') } : undefined);
+      return { server, tools: live[server]!.length, overridden: findings.length };
+    }),
+  };
+}
