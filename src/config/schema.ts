@@ -58,6 +58,17 @@ export const HttpServerSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}),
   /** Permit a private, loopback or link-local address for this server (the demo servers on 127.0.0.1). */
   allowPrivateNetwork: z.boolean().default(false),
+  /** OAuth 2.0 client credentials for servers that need them; the secret is a reference, never a value. */
+  oauth: z
+    .strictObject({
+      tokenUrl: z.url(),
+      clientId: z.string().min(1),
+      clientSecret: z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })]),
+      /** The server's resource indicator (RFC 8707): the token's audience. */
+      resource: z.string().optional(),
+      scope: z.string().optional(),
+    })
+    .optional(),
   /** When set, `airlock start` serves this demo system itself at `url`. */
   demo: z.strictObject({ system: z.enum(['crm', 'ticketing', 'billing']), db: z.string() }).optional(),
 });

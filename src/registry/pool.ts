@@ -9,6 +9,7 @@ import type { ServerConfig } from '../config/schema.js';
 import { defaultSecretSource, resolveCredentials, type SecretSource } from './credentials.js';
 import { compareTools, describeDrift, type LockFile, type LockStore } from './lock.js';
 import { checkServerUrl } from './netguard.js';
+import { ClientCredentials } from './oauth.js';
 import type { StatusStore } from './status.js';
 import type { Logger } from '../log/logger.js';
 
@@ -148,9 +149,15 @@ export class McpPool {
     const log = this.log.child({ mcpServer: serverId });
     const client = new Client({ name: 'airlock', version: '0.1.0' });
     const conn: Connection = { client };
-    let creds: { env: Record<string, string>; headers: Record<string, string> };
+    let creds: { env: Record<string, string>; headers: Record<string, string>; oauth?: ClientCredentials };
     try {
-      creds = resolveCredentials(cfg, this.opts.secrets ?? defaultSecretSource({}));
+      const secrets = this.opts.secrets ?? defaultSecretSource({});
+      creds = resolveCredentials(cfg, secrets);
+      if (cfg.transport === 'http' && cfg.oauth) {
+        const { clientSecret, ...o } = cfg.oauth;
+        creds.oauth = new ClientCredentials({ ...o, clientSecret: secrets.get(clientSecret) });
+        await creds.oauth.token(); // fail now, with the reason, rather than on the first request
+      }
     } catch (err) {
       // Fail closed, and say which reference failed (CredentialError messages never carry a value).
       throw new RegistryError(`MCP server "${serverId}" credentials: ${(err as Error).message}`);
@@ -175,9 +182,12 @@ export class McpPool {
     return conn;
   }
 
-  private transport(cfg: ServerConfig, log: Logger, creds: { env: Record<string, string>; headers: Record<string, string> }): Transport {
+  private transport(cfg: ServerConfig, log: Logger, creds: { env: Record<string, string>; headers: Record<string, string>; oauth?: ClientCredentials }): Transport {
     if (cfg.transport === 'http') {
-      return new StreamableHTTPClientTransport(new URL(cfg.url), { requestInit: { headers: { ...cfg.headers, ...creds.headers }, redirect: 'error' } });
+      return new StreamableHTTPClientTransport(new URL(cfg.url), {
+        requestInit: { headers: { ...cfg.headers, ...creds.headers }, redirect: 'error' },
+        ...(creds.oauth ? { fetch: creds.oauth.fetch } : {}),
+      });
     }
     // A minimal environment: the SDK's safe defaults (PATH, HOME, …), the declared variables, and this
     // server's own credentials. Nothing else of the worker's environment (its secrets) is inherited.
