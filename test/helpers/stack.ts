@@ -27,6 +27,8 @@ export interface TestEnvOptions {
   ticketingPort?: number;
   env?: Record<string, string>;
   overrides?: (cfg: FileConfig) => void;
+  /** Receives every log line of the stack (tests that search the logs). */
+  logSink?: (line: string) => void;
 }
 
 /** Environment variables that put a whole Airlock (in or out of process) on private ports and a temp data dir. */
@@ -60,7 +62,7 @@ export const DEMO_INPUT = { customerId: 'C-1001', invoiceId: 'INV-2001', message
 export async function startTestStack(o: TestEnvOptions & { parts?: StackParts } = {}): Promise<TestStack> {
   const env = await testEnv(o);
   const config: AirlockConfig = loadConfig({ env, overrides: o.overrides });
-  const log = createLogger(config.logLevel, 'airlock-test');
+  const log = createLogger(config.logLevel, 'airlock-test', o.logSink ? { write: o.logSink } : undefined);
   const stack = await startStack(config, log, o.parts);
   return withHelpers(stack, env, config.dataDir);
 }

@@ -111,9 +111,12 @@ describe('drift inside a governed run', () => {
   const canaryFile = join(canaryDir, 'shop-token');
   writeFileSync(canaryFile, CANARY + '\n', { mode: 0o600 });
   const WORKER_CANARY = `worker-canary-${Date.now()}`;
+  const logs: string[] = [];
   process.env.AIRLOCK_TEST_WORKER_SECRET = WORKER_CANARY;
   before(async () => {
     s = await startTestStack({
+      env: { AIRLOCK_LOG_LEVEL: 'debug' },
+      logSink: (line) => void logs.push(line),
       overrides: (cfg) => {
         cfg.policy.dir = policyDir();
         cfg.registry.lockFile = lockFile;
@@ -170,7 +173,7 @@ describe('drift inside a governed run', () => {
     assert.equal(done.error!.type, 'PolicyDenied');
   });
 
-  test('credentials reach only their server; the canary appears in no run view, history or error', async () => {
+  test('credentials reach only their server; the canary appears in no run view, history, API response or log line', async () => {
     const res = await s.call('POST', '/v1/runs', { token: await s.token('alice'), body: { agent: 'vault-bot', input: {} } });
     const done = await s.waitForRun(res.body.runId, (v) => v.status === 'failed');
     assert.equal(done.steps[0]!.status, 'completed', JSON.stringify(done.steps));
@@ -180,7 +183,8 @@ describe('drift inside a governed run', () => {
     assert.match(done.steps[1]!.decision!.reason, /"broken-shop" credentials: secret file .*missing-secret is unreadable: ENOENT/);
     const history = JSON.stringify(await s.client.workflow.getHandle(res.body.runId).fetchHistory());
     const approvals = JSON.stringify((await s.call('GET', '/v1/approvals', { token: await s.token('olivia') })).body);
-    for (const [name, text] of [['run view', JSON.stringify(done)], ['workflow history', history], ['approvals', approvals]] as const) {
+    assert.ok(logs.length > 10, `debug logs were captured (${logs.length} lines)`);
+    for (const [name, text] of [['run view', JSON.stringify(done)], ['workflow history', history], ['approvals', approvals], ['logs (debug level)', logs.join('')]] as const) {
       assert.ok(!text.includes(CANARY), `server secret leaked into the ${name}`);
       assert.ok(!text.includes(WORKER_CANARY), `worker secret leaked into the ${name}`);
     }
