@@ -68,8 +68,7 @@ export function createControlActivities({ config, pool, policies }: ControlDeps)
     }
     const tool = tools.find((t) => t.name === call.tool);
     if (!tool) return deny(`tool "${name}" does not exist on server "${call.server}"`);
-    const allowed = config.servers[call.server]?.tools;
-    if (allowed && !allowed.includes(call.tool)) return deny(`tool "${name}" is not among the tools the catalog allows from "${call.server}"`);
+    if (!pool.catalogAllows(call.server, call.tool)) return deny(`tool "${name}" is not among the tools the catalog allows from "${call.server}"`);
 
     const write = tool.annotations?.readOnlyHint !== true;
     const idempotent = !write || tool.annotations?.idempotentHint === true;

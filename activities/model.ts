@@ -30,8 +30,7 @@ export function createModelActivities({ config, pool, planners }: { config: Airl
           if (err instanceof RegistryError) continue;
           throw err;
         }
-        const allowed = config.servers[server]?.tools;
-        for (const tool of live) if (!allowed || allowed.includes(tool.name)) tools.push({ server, tool: sanitizeJson(tool) });
+        for (const tool of live) if (pool.catalogAllows(server, tool.name)) tools.push({ server, tool: sanitizeJson(tool) });
       }
     }
     try {

@@ -4,6 +4,7 @@ import { ApplicationFailure, setCurrentDetails, upsertMemo, upsertSearchAttribut
 import { PENDING_MEMO, SA } from './definitions.js';
 import {
   approvalIdFor,
+  groupsThatMayDecide,
   type Decision,
   type RunIdentity,
   ErrorTypes,
@@ -113,10 +114,6 @@ export class RunState {
     return this.approvals.filter((a) => a.step === step).at(-1);
   }
 
-  groupsThatMayDecide(a: Approval): string[] {
-    return a.escalated && a.escalateTo ? [a.requiredGroup, a.escalateTo] : [a.requiredGroup];
-  }
-
   escalate(a: Approval): void {
     a.escalated = true;
     this.refreshWaiting();
@@ -129,7 +126,7 @@ export class RunState {
       ? pending
           .map((a) => {
             const n = a.votes.filter((v) => v.decision === 'approve').length;
-            const who = this.groupsThatMayDecide(a).map((g) => `"${g}"`).join(' or ');
+            const who = groupsThatMayDecide(a).map((g) => `"${g}"`).join(' or ');
             return `approval by ${a.quorum > 1 ? `${a.quorum} distinct members (${n} so far)` : 'a member'} of ${who} for ${a.tool} (${a.approvalId}) until ${a.expiresAt}`;
           })
           .join('; ')
@@ -148,7 +145,7 @@ export class RunState {
       throw ApplicationFailure.create({ type: ErrorTypes.AlreadyDecided, message: `approval ${a.approvalId} is already ${a.status}` });
     if (this.conflicted.includes(d.approver.subject))
       throw ApplicationFailure.create({ type: ErrorTypes.Forbidden, message: 'the requester of a run, and whoever it acts for, cannot decide its approvals' });
-    const groups = this.groupsThatMayDecide(a);
+    const groups = groupsThatMayDecide(a);
     if (!groups.some((g) => d.approver.groups.includes(g))) {
       const later = a.escalateTo && !a.escalated && d.approver.groups.includes(a.escalateTo) ? ` (group "${a.escalateTo}" may decide after ${a.escalatesAt})` : '';
       throw ApplicationFailure.create({ type: ErrorTypes.Forbidden, message: `approval requires a member of group "${a.requiredGroup}"${later}` });
@@ -199,7 +196,7 @@ export class RunState {
     const pending = this.approvals.filter((a) => a.status === 'pending');
     upsertSearchAttributes([
       { key: SA.status, value: this.status },
-      { key: SA.pendingGroups, value: [...new Set(pending.flatMap((a) => this.groupsThatMayDecide(a)))] },
+      { key: SA.pendingGroups, value: [...new Set(pending.flatMap((a) => groupsThatMayDecide(a)))] },
     ]);
     upsertMemo({ [PENDING_MEMO]: pending });
     setCurrentDetails(this.details());

@@ -189,6 +189,11 @@ export const ErrorTypes = {
   AgentFailed: 'AgentFailed',
 } as const;
 
+/** The groups whose members may decide an approval now: the required group, plus the escalation group once escalated. */
+export function groupsThatMayDecide(a: Approval): string[] {
+  return a.escalated && a.escalateTo ? [a.requiredGroup, a.escalateTo] : [a.requiredGroup];
+}
+
 export function approvalIdFor(runId: string, step: number, revision = 0): string {
   return revision === 0 ? `${runId}.a${step}` : `${runId}.a${step}r${revision}`;
 }

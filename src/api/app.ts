@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { agentRunWorkflow } from '../../workflows/agentRun.js';
 import { decideApprovalUpdate, getRunQuery, PENDING_MEMO, SA } from '../../workflows/definitions.js';
-import { runIdOfApproval, type Approval, type JsonObject, type Principal, type RunIdentity, type RunView } from '../../workflows/types.js';
+import { groupsThatMayDecide, runIdOfApproval, type Approval, type JsonObject, type Principal, type RunIdentity, type RunView } from '../../workflows/types.js';
 import { agentSpec, type AirlockConfig } from '../config/load.js';
 import { AuthError, type TokenVerifier } from '../identity/devIssuer.js';
 import { hasRole } from '../identity/users.js';
@@ -84,10 +84,15 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     next();
   });
 
+  /** Operators and admins may read the policy set and the registry. */
+  const requireReader = (req: Request, what: string) => {
+    if (!hasRole(principalOf(req), 'admin', 'operator')) throw forbidden(`reading ${what} needs the admin or operator role`);
+  };
+
   // The policy set new decisions use (workers reload the same directory on change).
   const policies = new PolicySource(config.policy.dir);
   v1.get('/policy', (req, res) => {
-    if (!hasRole(principalOf(req), 'admin', 'operator')) throw forbidden('reading the policy set needs the admin or operator role');
+    requireReader(req, 'the policy set');
     const engine = policies.current();
     if (engine instanceof Error) return void res.status(503).json({ dir: config.policy.dir, error: engine.message });
     res.json({ dir: config.policy.dir, version: engine.version, policies: engine.policyIds, warnings: engine.warnings });
@@ -95,25 +100,22 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
 
   // The catalog and its pins (workers enforce them; changes go through `airlock registry`).
   const lock = new LockStore(config.registry.lockFile);
-  const statusOf = (id: string) => {
-    const o = statuses.current();
-    if (config.servers[id]!.status === 'retired' || o instanceof Error) return config.servers[id]!.status;
-    return o.servers[id]?.status ?? config.servers[id]!.status;
-  };
+  const statuses = new StatusStore(registryStatusFile(config));
+  const ServerParams = z.strictObject({ server: z.string().min(1).max(100) });
   v1.get('/registry/servers', (req, res) => {
-    if (!hasRole(principalOf(req), 'admin', 'operator')) throw forbidden('reading the registry needs the admin or operator role');
+    requireReader(req, 'the registry');
     const pins = lock.current();
     if (pins instanceof Error) return void res.status(503).json({ lockFile: config.registry.lockFile, error: pins.message });
+    const overrides = statuses.current();
+    const changeOf = (id: string) => (overrides instanceof Error ? null : (overrides.servers[id] ?? null));
     res.json({
       lockFile: config.registry.lockFile,
       servers: Object.entries(config.servers).map(([id, s]) => ({
         id,
         transport: s.transport,
-        status: statusOf(id),
-        statusChange: (() => {
-          const o = statuses.current();
-          return o instanceof Error ? null : (o.servers[id] ?? null);
-        })(),
+        // A catalog retirement wins over any runtime status change.
+        status: s.status === 'retired' ? s.status : (changeOf(id)?.status ?? s.status),
+        statusChange: changeOf(id),
         owner: s.owner ?? null,
         classification: s.classification,
         allowedTools: s.tools ?? null,
@@ -123,8 +125,6 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
       })),
     });
   });
-  const statuses = new StatusStore(registryStatusFile(config));
-  const ServerParams = z.strictObject({ server: z.string().min(1).max(100) });
   const adminServer = (req: Request) => {
     const p = principalOf(req);
     if (!hasRole(p, 'admin')) throw forbidden('changing the registry needs the admin role');
@@ -165,8 +165,8 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     }
   });
   v1.get('/registry/servers/:server/tools', (req, res) => {
-    if (!hasRole(principalOf(req), 'admin', 'operator')) throw forbidden('reading the registry needs the admin or operator role');
-    const { server } = z.strictObject({ server: z.string().min(1).max(100) }).parse(req.params);
+    requireReader(req, 'the registry');
+    const { server } = ServerParams.parse(req.params);
     if (!config.servers[server]) throw notFound(`server ${server}`);
     const pins = lock.current();
     if (pins instanceof Error) return void res.status(503).json({ error: pins.message });
@@ -241,8 +241,7 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     for await (const wf of client.workflow.list({ query, pageSize: Math.min(q.limit, 1000) })) {
       const pending = (wf.memo?.[PENDING_MEMO] ?? []) as Approval[];
       for (const a of pending) {
-        const groups = a.escalated && a.escalateTo ? [a.requiredGroup, a.escalateTo] : [a.requiredGroup];
-        const mine = groups.some((g) => p.groups.includes(g)) && a.requestedBy !== p.subject && a.onBehalfOf !== p.subject && !a.votes.some((v) => v.by === p.subject);
+        const mine = groupsThatMayDecide(a).some((g) => p.groups.includes(g)) && a.requestedBy !== p.subject && a.onBehalfOf !== p.subject && !a.votes.some((v) => v.by === p.subject);
         if (seeAll || mine) approvals.push(a);
       }
       if (approvals.length >= q.limit) break;

@@ -73,11 +73,13 @@ export class McpPool {
 
   /** The server's live tools, verified against the catalog status and the lockfile (throws RegistryError). */
   async listTools(serverId: string): Promise<Tool[]> {
-    this.admit(serverId);
-    const conn = await this.connection(serverId);
-    if (!conn.tools) conn.tools = await this.fetchTools(conn.client);
-    this.verify(serverId, conn);
-    return conn.tools;
+    return (await this.verifiedConnection(serverId)).tools!;
+  }
+
+  /** Whether the catalog lets agents use this tool (a server entry without `tools` allows all its pinned tools). */
+  catalogAllows(serverId: string, tool: string): boolean {
+    const allowed = this.servers[serverId]?.tools;
+    return !allowed || allowed.includes(tool);
   }
 
   /** Unverified live tools, for `airlock registry pin/diff` only. */
@@ -88,9 +90,16 @@ export class McpPool {
 
   async callTool(serverId: string, name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
     // Verified on every call: a server that drifted since the decision never gets the call.
-    await this.listTools(serverId);
-    const { client } = await this.connection(serverId);
+    const { client } = await this.verifiedConnection(serverId);
     return (await client.callTool({ name, arguments: args }, undefined, { signal, timeout: 110_000 })) as CallToolResult;
+  }
+
+  private async verifiedConnection(serverId: string): Promise<Connection> {
+    this.admit(serverId);
+    const conn = await this.connection(serverId);
+    if (!conn.tools) conn.tools = await this.fetchTools(conn.client);
+    this.verify(serverId, conn);
+    return conn;
   }
 
   private admit(serverId: string): void {
