@@ -6,7 +6,9 @@ import type { AirlockConfig } from '../src/config/load.js';
 import type { PolicySource } from '../src/policy/source.js';
 import { canonicalJson } from '../src/registry/lock.js';
 import { RegistryError, type McpPool } from '../src/registry/pool.js';
+import type { AuditEventInput } from '../src/audit/types.js';
 import type { AgentSpec, Decision, JsonObject, RunIdentity, ToolCall } from '../workflows/types.js';
+import type { AuditWriter } from './audit.js';
 
 export interface DecideInput {
   runId: string;
@@ -14,7 +16,12 @@ export interface DecideInput {
   agent: AgentSpec;
   identity: RunIdentity;
   call: ToolCall;
+  /** The run's queued audit events, written with this decision's own. */
+  audit?: AuditEventInput[];
 }
+
+/** Where a deny came from: admission and validation of the call, or the autonomy phase and policy. */
+type Stage = 'validation' | 'policy';
 
 /** Upper bound on the serialized args of one tool call. */
 export const MAX_ARGS_BYTES = 64 * 1024;
@@ -27,6 +34,7 @@ export interface ControlDeps {
   config: AirlockConfig;
   pool: McpPool;
   policies: PolicySource;
+  writer: AuditWriter;
 }
 
 /**
@@ -36,21 +44,60 @@ export interface ControlDeps {
  * A policy engine that cannot answer is a deny too (fail closed); any error thrown here fails the
  * activity, and after its retries the run fails: the call never runs.
  */
-export function createControlActivities({ config, pool, policies }: ControlDeps) {
+export function createControlActivities({ config, pool, policies, writer }: ControlDeps) {
   // JSON Schema 2020-12 is MCP's default dialect; draft-07 schemas (as many SDKs emit) get a draft-07 validator.
   const ajv2020 = new Ajv2020({ allErrors: true, strict: false });
   const ajv7 = new AjvDraft7({ allErrors: true, strict: false });
   const ajvFor = (schema: object) => (/draft-07/.test(String((schema as { $schema?: unknown }).$schema ?? '')) ? ajv7 : ajv2020);
   const validators = new Map<string, ValidateFunction>();
 
-  async function decide({ runId, step, agent, identity, call }: DecideInput): Promise<Decision> {
+  /**
+   * Decides, then records the proposal, the validation result and the decision (with the run's queued
+   * events) before answering: if the audit store refuses, the activity fails and the call never runs.
+   */
+  async function decide(input: DecideInput): Promise<Decision> {
+    const { runId, step, identity, call } = input;
+    const d = await evaluate(input);
+    const who = { principal: identity.subject, ...(identity.onBehalfOf ? { onBehalfOf: identity.onBehalfOf } : {}), agent: input.agent.name, server: call.server, tool: call.tool };
+    const at = new Date().toISOString();
+    const invalid = d.outcome === 'deny' && d.stage === 'validation';
+    await writer.write([
+      ...(input.audit ?? []),
+      ...writer.own(runId, [
+        { key: 'proposed', type: 'tool.proposed', at, ...who, data: { step, args: call.args } },
+        { key: 'validated', type: 'tool.validated', at, ...who, outcome: invalid ? 'invalid' : 'valid', data: { step, ...(invalid ? { reason: d.reason } : {}) } },
+        {
+          key: 'decided',
+          type: 'policy.decided',
+          at,
+          ...who,
+          outcome: d.outcome,
+          data: {
+            step,
+            reason: d.reason,
+            policyIds: d.policyIds,
+            policyVersion: d.policyVersion,
+            phase: input.agent.phase,
+            digest: d.digest,
+            args: d.args,
+            ...(d.approval ? { approval: { ...d.approval } } : {}),
+          },
+        },
+      ]),
+    ]);
+    const { stage: _stage, ...decision } = d;
+    return decision;
+  }
+
+  async function evaluate({ runId, step, agent, identity, call }: DecideInput): Promise<Decision & { stage: Stage }> {
     const name = `${call.server}.${call.tool}`;
     const engine = policies.current();
     const policyVersion = engine instanceof Error ? 'unavailable' : engine.version;
-    const deny = (reason: string, policyIds: string[] = []): Decision => ({
+    const deny = (reason: string, stage: Stage = 'validation'): Decision & { stage: Stage } => ({
+      stage,
       outcome: 'deny',
       reason,
-      policyIds,
+      policyIds: [],
       policyVersion,
       write: true,
       idempotent: false,
@@ -81,8 +128,8 @@ export function createControlActivities({ config, pool, policies }: ControlDeps)
     const validate = validatorFor(name, tool.inputSchema);
     if (!validate(args)) return deny(`args do not match the input schema of ${name}: ${ajv2020.errorsText(validate.errors)}`);
 
-    if (write && agent.phase === 'read-only') return deny(`agent ${agent.name} is in the read-only phase: ${name} changes state`);
-    if (engine instanceof Error) return deny(`policy engine unavailable: ${engine.message}`);
+    if (write && agent.phase === 'read-only') return deny(`agent ${agent.name} is in the read-only phase: ${name} changes state`, 'policy');
+    if (engine instanceof Error) return deny(`policy engine unavailable: ${engine.message}`, 'policy');
 
     const p = engine.evaluate({
       principal: { kind: identity.kind === 'user' ? 'user' : 'service', id: identity.subject, groups: identity.groups, ...(identity.onBehalfOf ? { onBehalfOf: identity.onBehalfOf } : {}) },
@@ -100,7 +147,7 @@ export function createControlActivities({ config, pool, policies }: ControlDeps)
       runId,
       now: new Date().toISOString(),
     });
-    const base = { policyIds: p.policyIds, policyVersion: p.policyVersion, write, idempotent, args, digest: callDigest(call.server, call.tool, args, p.policyVersion) };
+    const base = { stage: 'policy' as const, policyIds: p.policyIds, policyVersion: p.policyVersion, write, idempotent, args, digest: callDigest(call.server, call.tool, args, p.policyVersion) };
     if (p.outcome === 'deny') return { ...base, outcome: 'deny', reason: p.reason };
     if (p.outcome === 'require_approval') {
       const a = p.approval!;

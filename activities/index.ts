@@ -2,6 +2,9 @@ import type { AirlockConfig } from '../src/config/load.js';
 import type { Planner } from '../src/models/index.js';
 import type { PolicySource } from '../src/policy/source.js';
 import type { McpPool } from '../src/registry/pool.js';
+import type { Redactor } from '../src/audit/redact.js';
+import type { AuditStore } from '../src/audit/types.js';
+import { createAuditActivities, createAuditWriter } from './audit.js';
 import { createControlActivities } from './control.js';
 import { createMcpActivities } from './mcp.js';
 import { createModelActivities } from './model.js';
@@ -11,14 +14,18 @@ export interface ActivityDeps {
   pool: McpPool;
   planners: Map<string, Planner>;
   policies: PolicySource;
+  audit: AuditStore;
+  redactor: Redactor;
 }
 
 /** All activities of the worker, built from injectable dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const withWriter = { ...deps, writer: createAuditWriter(deps) };
   return {
-    ...createModelActivities(deps),
-    ...createControlActivities(deps),
-    ...createMcpActivities(deps),
+    ...createModelActivities(withWriter),
+    ...createControlActivities(withWriter),
+    ...createMcpActivities(withWriter),
+    ...createAuditActivities(withWriter),
   };
 }
 

@@ -4,23 +4,38 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Json, ToolCall, ToolResultView } from '../workflows/types.js';
 import { RegistryError, ServerNotFoundError, type McpPool } from '../src/registry/pool.js';
 import { sanitizeJson } from '../src/registry/scanner.js';
+import { canonicalJson } from '../src/registry/lock.js';
+import type { AuditEventInput } from '../src/audit/types.js';
+import type { AuditWriter } from './audit.js';
+import { createHash } from 'node:crypto';
 
 export interface CallToolInput {
   runId: string;
   step: number;
   call: ToolCall;
+  /** The run's queued audit events (the approval's decision among them): written before the call, or no call. */
+  audit?: AuditEventInput[];
 }
 
 /** Results larger than this are truncated before they enter workflow history. */
 export const MAX_RESULT_BYTES = 256 * 1024;
 
-export function createMcpActivities({ pool }: { pool: McpPool }) {
-  async function callTool({ call }: CallToolInput): Promise<ToolResultView> {
+export function createMcpActivities({ pool, writer }: { pool: McpPool; writer: AuditWriter }) {
+  async function callTool({ call, audit }: CallToolInput): Promise<ToolResultView> {
+    try {
+      await writer.write(audit ?? []);
+    } catch (err) {
+      // Fail closed, at once: a call whose authorization cannot be recorded is not made.
+      throw ApplicationFailure.nonRetryable(`${(err as Error).message}; the tool was not called`, 'AuditUnavailable');
+    }
     const ctx = Context.current();
     const beat = setInterval(() => ctx.heartbeat(), 2_000);
     try {
+      const started = performance.now();
       const res = await pool.callTool(call.server, call.tool, call.args, ctx.cancellationSignal);
-      return toView(res);
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      const view = toView(res);
+      return { ...view, digest: createHash('sha256').update(canonicalJson(view.data)).digest('hex'), durationMs };
     } catch (err) {
       if (err instanceof ServerNotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'ServerNotFound');
       if (err instanceof RegistryError) throw ApplicationFailure.nonRetryable(err.message, 'RegistryRefused');

@@ -6,10 +6,12 @@ import { startHttpServer } from '../examples/mcp/serve.js';
 import { temporalCli } from '../temporal/binary.js';
 import { startDevServer, type DevServer } from '../temporal/devserver.js';
 import { createApp } from './api/app.js';
+import { openAuditStore } from './audit/index.js';
 import type { AirlockConfig } from './config/load.js';
 import { DevIssuer, type TokenVerifier } from './identity/devIssuer.js';
 import { OidcVerifier } from './identity/oidc.js';
 import type { Logger } from './log/logger.js';
+import { clientTracingInterceptors, startTracing } from './observability/tracing.js';
 import { temporalConnectionOptions } from './temporal/connection.js';
 import { ensureSearchAttributes, searchAttributeCommands } from './temporal/setup.js';
 import { createWorker, type AirlockWorker } from './worker/worker.js';
@@ -58,6 +60,9 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
     for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'error while stopping'));
   };
   try {
+    // First in, last out: spans still ending while the rest stops get exported.
+    const tracing = startTracing(config, log);
+    stops.push(tracing.shutdown);
     let dev: DevServer | undefined;
     let address = config.temporal.address;
     if (!address) {
@@ -85,7 +90,7 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
         'cannot manage search attributes on this Temporal server; register them once by hand if runs fail to start',
       );
     } else if (sa.added.length) log.info({ added: sa.added }, 'registered search attributes');
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: clientTracingInterceptors() });
     const issuer = await DevIssuer.open(config.dataDir, config.identity.tokenTtl);
     const verifier: TokenVerifier = config.identity.issuer === 'oidc' ? await OidcVerifier.create(config.identity.oidc!) : issuer;
     const stack: Stack = { config, temporalAddress: address, temporalUi: dev?.uiUrl, client, issuer, stop };
@@ -112,7 +117,9 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
       stack.worker = worker;
     }
     if (want.api) {
-      const app = createApp({ config, client, verifier, log: log.child({ component: 'api' }) });
+      const audit = await openAuditStore(config);
+      stops.push(() => audit.close());
+      const app = createApp({ config, client, verifier, log: log.child({ component: 'api' }), audit });
       const server = await new Promise<Server>((res, rej) => {
         const s = app.listen(config.api.port, config.api.host, () => res(s)).once('error', rej);
       });

@@ -17,13 +17,15 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { decideApprovalUpdate, getRunQuery } from './definitions.js';
-import { CONTROL_DECISION, MODEL_CALL, TOOL_CALL_ONCE, TOOL_CALL_RETRYING } from './presets.js';
+import { AUDIT_WRITE, CONTROL_DECISION, MODEL_CALL, TOOL_CALL_ONCE, TOOL_CALL_RETRYING } from './presets.js';
 import { RunState } from './runState.js';
+import type { AuditEventInput } from '../src/audit/types.js';
 import { ErrorTypes, type Approval, type DecideApprovalInput, type Decision, type Json, type JsonObject, type RunInput, type RunView, type StepView } from './types.js';
 
 const { plan } = proxyActivities<Activities>(MODEL_CALL);
 const { decide } = proxyActivities<Activities>(CONTROL_DECISION);
 const { callTool } = proxyActivities<Activities>(TOOL_CALL_RETRYING);
+const { audit } = proxyActivities<Activities>(AUDIT_WRITE);
 
 type Outcome =
   | { status: 'completed'; result: Json }
@@ -36,6 +38,27 @@ const GraphState = Annotation.Root({
 });
 type S = typeof GraphState.State;
 
+/**
+ * Runs an activity that first writes the run's queued audit events (idempotently, by event id).
+ * If it fails the events go back in the queue: the next carrier writes them, so none is skipped.
+ */
+async function carryingAudit<T>(run: RunState, fn: (events: AuditEventInput[]) => Promise<T>): Promise<T> {
+  const events = run.takeAudit();
+  try {
+    return await fn(events);
+  } catch (err) {
+    run.requeueAudit(events);
+    throw err;
+  }
+}
+
+/** Writes the queued audit events now (before waiting, and at the end). Retried until the store takes them. */
+async function flushAudit(run: RunState): Promise<void> {
+  await carryingAudit(run, async (events) => {
+    if (events.length) await audit.executeWithOptions({ ...AUDIT_WRITE, summary: `audit ${events.map((e) => e.type).join(', ')}` }, [{ events }]);
+  });
+}
+
 function buildGraph(run: RunState) {
   const { agent, runId, principal } = run.input;
   const failed = (type: string, message: string) => new Command({ goto: END, update: { outcome: { status: 'failed', type, message } } });
@@ -43,9 +66,10 @@ function buildGraph(run: RunState) {
   const planNode = async () => {
     if (run.steps.length >= agent.maxSteps)
       return failed(ErrorTypes.StepLimitExceeded, `the agent did not finish within ${agent.maxSteps} steps`);
-    const next = await plan.executeWithOptions(
-      { ...MODEL_CALL, summary: `plan step ${run.steps.length + 1} for ${agent.name}` },
-      [{ runId, agent: agent.name, input: run.input.input, steps: run.steps }],
+    const next = await carryingAudit(run, (events) =>
+      plan.executeWithOptions({ ...MODEL_CALL, summary: `plan step ${run.steps.length + 1} for ${agent.name}` }, [
+        { runId, agent: agent.name, input: run.input.input, steps: run.steps, identity: run.identity, audit: events },
+      ]),
     );
     if (next.kind === 'fail') return failed(ErrorTypes.AgentFailed, next.reason);
     if (next.kind === 'final') return new Command({ goto: END, update: { outcome: { status: 'completed', result: next.answer } } });
@@ -56,11 +80,14 @@ function buildGraph(run: RunState) {
 
   const decideCall = (step: StepView, args: JsonObject, purpose: string) => {
     const [server, ...rest] = step.tool.split('.');
-    return decide.executeWithOptions({ ...CONTROL_DECISION, summary: `${purpose} ${step.tool}` }, [
-      { runId, step: step.index, agent, identity: run.identity, call: { server: server!, tool: rest.join('.'), args } },
-    ]);
+    return carryingAudit(run, (events) =>
+      decide.executeWithOptions({ ...CONTROL_DECISION, summary: `${purpose} ${step.tool}` }, [
+        { runId, step: step.index, agent, identity: run.identity, call: { server: server!, tool: rest.join('.'), args }, audit: events },
+      ]),
+    );
   };
   const recordDecision = (step: StepView, decision: Decision) => {
+    run.raiseRisk(decision);
     step.decision = { outcome: decision.outcome, reason: decision.reason, policyIds: decision.policyIds, policyVersion: decision.policyVersion };
     // Fixed before approval (idempotency key included), so the approver sees exactly the args that will run.
     step.args = decision.args;
@@ -96,6 +123,7 @@ function buildGraph(run: RunState) {
         return new Command({ goto: END, update: { outcome: { status: 'rejected', result: { reason: why, approvalId: a.approvalId } } } });
       }
       log.info('awaiting approval', { approvalId: a.approvalId, group: a.requiredGroup, quorum: a.quorum });
+      await flushAudit(run);
       const escalation = a.escalatesAt && !a.escalated ? Date.parse(a.escalatesAt) : Infinity;
       const deadline = Math.min(escalation, Date.parse(a.expiresAt));
       const settled = await condition(() => a.status !== 'pending', Math.max(deadline - Date.now(), 1), {
@@ -121,7 +149,7 @@ function buildGraph(run: RunState) {
     const next = run.requestApproval(step, { ...decision, approval: approvalRequirement }, { by: d.approver.subject, replaces: a });
     if (decision.outcome === 'allow') {
       // Policy allows the edited call outright: the editor's approval is the only one it needs.
-      return run.vote({ ...d, approvalId: next.approvalId, args: undefined, digest: undefined });
+      return run.vote({ ...d, approvalId: next.approvalId, args: undefined, digest: undefined, editedArgs: d.args });
     }
     // The edited call needs its own approval; the editor's vote counts if they may decide it.
     try {
@@ -129,7 +157,7 @@ function buildGraph(run: RunState) {
     } catch {
       return next;
     }
-    return run.vote({ ...d, approvalId: next.approvalId, args: undefined, digest: undefined });
+    return run.vote({ ...d, approvalId: next.approvalId, args: undefined, digest: undefined, editedArgs: d.args });
   };
 
   const actNode = async (state: S) => {
@@ -138,14 +166,20 @@ function buildGraph(run: RunState) {
     step.status = 'running';
     const [server, ...rest] = step.tool.split('.');
     const options = decision.idempotent ? TOOL_CALL_RETRYING : TOOL_CALL_ONCE;
+    const call = { server: server!, tool: rest.join('.'), args: step.args };
+    const executed = (outcome: string, data: JsonObject) =>
+      run.note('tool.executed', { server: call.server, tool: call.tool, outcome, data: { step: step.index, args: step.args, digest: decision.digest, ...data } });
     try {
-      step.result = await callTool.executeWithOptions({ ...options, summary: `${step.tool} ${JSON.stringify(step.args).slice(0, 120)}` }, [
-        { runId, step: step.index, call: { server: server!, tool: rest.join('.'), args: step.args } },
-      ]);
+      // The approval's decision is written before the call (carried by it): no record, no call.
+      step.result = await carryingAudit(run, (events) =>
+        callTool.executeWithOptions({ ...options, summary: `${step.tool} ${JSON.stringify(step.args).slice(0, 120)}` }, [{ runId, step: step.index, call, audit: events }]),
+      );
       step.status = 'completed';
+      executed(step.result.isError ? 'error' : 'success', { resultDigest: step.result.digest ?? null, durationMs: step.result.durationMs ?? null });
       return new Command({ goto: 'plan' });
     } catch (err) {
       if (isCancellation(err)) throw err;
+      executed('failed', { error: (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message });
       step.status = 'failed';
       const timedOut = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
       if (decision.write && !decision.idempotent && timedOut) {
@@ -172,6 +206,9 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   setHandler(getRunQuery, () => run.view());
   const { graph, editApproval } = buildGraph(run);
   setHandler(decideApprovalUpdate, async (d) => (d.args ? editApproval(d) : run.vote(d)), { validator: (d) => run.validateDecision(d) });
+  run.note('run.started', {
+    data: { inputDigest: input.inputDigest ?? null, phase: input.agent.phase, requester: input.principal.subject, groups: run.identity.groups },
+  });
   run.publish();
 
   let outcome: Outcome;
@@ -180,7 +217,10 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
     outcome = final.outcome ?? { status: 'failed', type: ErrorTypes.PlannerFailed, message: 'the plan ended without an outcome' };
   } catch (err) {
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
-      await CancellationScope.nonCancellable(async () => run.finish('cancelled', null));
+      await CancellationScope.nonCancellable(async () => {
+        run.finish('cancelled', null);
+        await flushAudit(run);
+      });
       throw err;
     }
     const failure = err instanceof ApplicationFailure ? err : err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
@@ -190,8 +230,10 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   await condition(allHandlersFinished);
   if (outcome.status === 'failed') {
     run.finish('failed', null, { type: outcome.type, message: outcome.message });
+    await flushAudit(run);
     throw ApplicationFailure.nonRetryable(outcome.message, outcome.type, run.view());
   }
   run.finish(outcome.status, outcome.result);
+  await flushAudit(run);
   return run.view();
 }

@@ -12,6 +12,8 @@ export const SA = {
   requester: defineSearchAttributeKey('AirlockRequester', SearchAttributeType.KEYWORD),
   status: defineSearchAttributeKey('AirlockStatus', SearchAttributeType.KEYWORD),
   pendingGroups: defineSearchAttributeKey('AirlockPendingGroups', SearchAttributeType.KEYWORD_LIST),
+  /** Highest risk the run has met: low (reads only), medium (writes policy allowed), high (approvals or denials). */
+  risk: defineSearchAttributeKey('AirlockRisk', SearchAttributeType.KEYWORD),
 } as const;
 
 /** Memo key holding the pending approvals (listed without querying each run). */

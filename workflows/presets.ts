@@ -29,3 +29,12 @@ export const TOOL_CALL_ONCE: ActivityOptions = {
   heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 1 },
 };
+
+/**
+ * Audit writes of workflow events: retried until the store takes them (never skipped). While the store
+ * is down the run waits here, and no tool call runs.
+ */
+export const AUDIT_WRITE: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};

@@ -1,6 +1,7 @@
 // The run's own record, kept by the workflow: steps, approvals, status.
 // Deterministic: time comes from the workflow clock, nothing here does I/O.
-import { ApplicationFailure, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { AuditEventInput, AuditEventType } from '../src/audit/types.js';
 import { PENDING_MEMO, SA } from './definitions.js';
 import {
   approvalIdFor,
@@ -24,8 +25,55 @@ export class RunState {
   result: Json = null;
   error?: { type: string; message: string };
   waitingFor?: string;
+  risk: 'low' | 'medium' | 'high' = 'low';
+  /** Audit events not yet written; each carries an id fixed here, so writing it again is a no-op. */
+  private auditQueue: AuditEventInput[] = [];
+  private auditSeq = 0;
 
   constructor(readonly input: RunInput) {}
+
+  /** Queues an audit event of this run (written by the next activity that carries the queue). */
+  note(type: AuditEventType, fields: Omit<AuditEventInput, 'eventId' | 'chain' | 'type' | 'at' | 'runId'> = { data: {} }): void {
+    const id = this.identity;
+    this.auditQueue.push({
+      eventId: `${workflowInfo().runId}/w${++this.auditSeq}`,
+      chain: `run:${this.input.runId}`,
+      type,
+      at: new Date(Date.now()).toISOString(),
+      runId: this.input.runId,
+      principal: id.subject,
+      ...(id.onBehalfOf ? { onBehalfOf: id.onBehalfOf } : {}),
+      agent: this.input.agent.name,
+      ...fields,
+    });
+  }
+
+  /** Raises the run's risk level by a decision (it never goes down). */
+  raiseRisk(d: Decision): void {
+    const level = d.outcome !== 'allow' ? 'high' : d.write ? 'medium' : 'low';
+    const order = ['low', 'medium', 'high'] as const;
+    if (order.indexOf(level) > order.indexOf(this.risk)) this.risk = level;
+  }
+
+  /** Hands the queued events to an activity; give them back with `requeueAudit` if it fails. */
+  takeAudit(): AuditEventInput[] {
+    return this.auditQueue.splice(0);
+  }
+
+  requeueAudit(events: AuditEventInput[]): void {
+    this.auditQueue.unshift(...events);
+  }
+
+  private noteApproval(type: AuditEventType, a: Approval, extra: { principal?: string; outcome?: string; data?: AuditEventInput['data'] } = {}): void {
+    const [server, ...rest] = a.tool.split('.');
+    this.note(type, {
+      server,
+      tool: rest.join('.'),
+      ...(extra.principal ? { principal: extra.principal } : {}),
+      ...(extra.outcome ? { outcome: extra.outcome } : {}),
+      data: { approvalId: a.approvalId, step: a.step, digest: a.digest, requiredGroup: a.requiredGroup, quorum: a.quorum, ...extra.data },
+    });
+  }
 
   get current(): StepView {
     const s = this.steps[this.steps.length - 1];
@@ -101,6 +149,17 @@ export class RunState {
       edit.replaces.supersededBy = approval.approvalId;
     }
     this.approvals.push(approval);
+    this.noteApproval('approval.requested', approval, {
+      data: {
+        args: approval.args,
+        reason: approval.reason,
+        policyIds: approval.policyIds,
+        policyVersion: approval.policyVersion,
+        expiresAt: approval.expiresAt,
+        ...(approval.escalateTo ? { escalateTo: approval.escalateTo, escalatesAt: approval.escalatesAt! } : {}),
+        ...(edit ? { replaces: edit.replaces.approvalId, editedBy: edit.by } : {}),
+      },
+    });
     step.status = 'awaiting_approval';
     step.approvalId = approval.approvalId;
     this.status = 'awaiting_approval';
@@ -116,6 +175,7 @@ export class RunState {
 
   escalate(a: Approval): void {
     a.escalated = true;
+    this.noteApproval('approval.escalated', a, { data: { escalateTo: a.escalateTo ?? null } });
     this.refreshWaiting();
     this.publish();
   }
@@ -170,13 +230,21 @@ export class RunState {
       a.decidedAt = at;
       if (d.comment) a.comment = d.comment;
     }
+    this.noteApproval('approval.decided', a, {
+      principal: d.approver.subject,
+      outcome: d.decision,
+      data: { approver: d.approver.subject, decision: d.decision, comment: d.comment ?? null, settled: a.status, ...(d.editedArgs ? { editedArgs: d.editedArgs } : {}) },
+    });
     this.refreshWaiting();
     this.publish();
     return a;
   }
 
   settleApproval(a: Approval): void {
-    if (a.status === 'pending') a.status = 'expired';
+    if (a.status === 'pending') {
+      a.status = 'expired';
+      this.noteApproval('approval.expired', a, { outcome: 'expired', data: { expiresAt: a.expiresAt } });
+    }
     this.refreshWaiting();
     this.status = this.waitingFor ? 'awaiting_approval' : 'running';
     this.publish();
@@ -188,6 +256,7 @@ export class RunState {
     this.result = result;
     this.error = error;
     this.waitingFor = undefined;
+    this.note(`run.${status}`, { outcome: status, data: { steps: this.steps.length, ...(error ? { error } : {}) } });
     this.publish();
   }
 
@@ -197,6 +266,7 @@ export class RunState {
     upsertSearchAttributes([
       { key: SA.status, value: this.status },
       { key: SA.pendingGroups, value: [...new Set(pending.flatMap((a) => groupsThatMayDecide(a)))] },
+      { key: SA.risk, value: this.risk },
     ]);
     upsertMemo({ [PENDING_MEMO]: pending });
     setCurrentDetails(this.details());

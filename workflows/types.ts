@@ -47,6 +47,8 @@ export interface RunInput {
   principal: Principal;
   /** Who the run acts for; defaults to the principal. */
   identity?: RunIdentity;
+  /** sha256 of the canonical input, computed by the API for the audit trail. */
+  inputDigest?: string;
 }
 
 export interface ToolCall {
@@ -128,6 +130,9 @@ export interface ToolResultView {
   isError: boolean;
   /** Structured content when the tool returned it, else the text content. */
   data: Json;
+  /** sha256 of the canonical result data, and how long the MCP call took. */
+  digest?: string;
+  durationMs?: number;
 }
 
 export interface StepView {
@@ -167,6 +172,8 @@ export interface DecideApprovalInput {
   comment?: string;
   /** Approve with changed args: validated and re-decided by policy before it counts. */
   args?: JsonObject;
+  /** Set by the workflow on the vote an edit produced: the args the approver put in place (for the audit trail). */
+  editedArgs?: JsonObject;
   /** The digest the approver saw; a mismatch means the approval changed under them. */
   digest?: string;
   /** Filled by the API from the verified token. */

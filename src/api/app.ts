@@ -22,19 +22,25 @@ import { hasRole } from '../identity/users.js';
 import { PolicySource } from '../policy/source.js';
 import { scanAndPin } from '../registry/approve.js';
 import { defaultSecretSource } from '../registry/credentials.js';
-import { LockStore } from '../registry/lock.js';
+import { canonicalJson, LockStore } from '../registry/lock.js';
 import { McpPool } from '../registry/pool.js';
 import { registryStatusFile, StatusStore } from '../registry/status.js';
 import type { Logger } from '../log/logger.js';
 import { ApiError, badRequest, conflict, FAILURE_STATUS, forbidden, gone, notFound, unauthorized } from './errors.js';
 import { openApiDocument } from './openapi.js';
-import { ApprovalIdParamsSchema, ApprovalsQuerySchema, DecisionBodySchema, RunIdParamsSchema, StartRunBodySchema } from './schemas.js';
+import { requestTracing } from '../observability/http.js';
+import { metricsHandler, observeApprovalDecision } from '../observability/metrics.js';
+import { RegistryAudit } from '../audit/registry.js';
+import { buildReadinessReport } from '../readiness/report.js';
+import type { AuditRecord, AuditStore } from '../audit/types.js';
+import { ApprovalIdParamsSchema, ApprovalsQuerySchema, AuditQuerySchema, DecisionBodySchema, RunIdParamsSchema, StartRunBodySchema } from './schemas.js';
 
 export interface ApiDeps {
   config: AirlockConfig;
   client: Client;
   verifier: TokenVerifier;
   log: Logger;
+  audit: AuditStore;
 }
 
 declare module 'express-serve-static-core' {
@@ -46,7 +52,7 @@ declare module 'express-serve-static-core' {
 
 const principalOf = (req: Request): Principal => req.principal!;
 
-export function createApp({ config, client, verifier, log }: ApiDeps) {
+export function createApp({ config, client, verifier, log, audit }: ApiDeps) {
   const app = express();
   app.disable('x-powered-by');
   const { namespace, taskQueue } = config.temporal;
@@ -61,9 +67,11 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     res.on('finish', () => req.log!.info({ method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - start }, 'request'));
     next();
   });
+  app.use(requestTracing());
   app.use(express.json({ limit: '256kb' }));
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  if (config.observability.metrics.enabled) app.get('/metrics', metricsHandler(client, log));
   app.get('/readyz', async (_req, res) => {
     const checks = await readiness(client, namespace, taskQueue);
     res.status(checks.temporal && checks.worker ? 200 : 503).json(checks);
@@ -125,6 +133,15 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
       })),
     });
   });
+  const registryAudit = new RegistryAudit(audit, log);
+  /** A registry change is recorded before it is applied; no record, no change. */
+  const auditFirst = async (write: () => Promise<void>) => {
+    try {
+      await write();
+    } catch (err) {
+      throw new ApiError(503, 'audit_unavailable', `the audit store refused the record, so nothing was changed: ${(err as Error).message}`);
+    }
+  };
   const adminServer = (req: Request) => {
     const p = principalOf(req);
     if (!hasRole(p, 'admin')) throw forbidden('changing the registry needs the admin role');
@@ -135,10 +152,11 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
   };
   const ReasonBody = z.strictObject({ reason: z.string().min(1).max(2000) });
   for (const action of ['quarantine', 'retire'] as const) {
-    v1.post(`/registry/servers/:server/${action}`, (req, res) => {
+    v1.post(`/registry/servers/:server/${action}`, async (req, res) => {
       const { p, server } = adminServer(req);
       const { reason } = ReasonBody.parse(req.body);
       const entry = { status: action === 'quarantine' ? ('quarantined' as const) : ('retired' as const), by: p.subject, at: new Date().toISOString(), reason };
+      await auditFirst(() => registryAudit.record(`registry.${entry.status}`, server, p.subject, entry.status, { reason }));
       statuses.set(server, entry);
       req.log!.warn({ server, ...entry }, `MCP server ${entry.status}`);
       res.json({ server, ...entry });
@@ -157,6 +175,13 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
         throw new ApiError(422, 'findings', `scanner findings block approval of ${server}; approve with overrideFindings to accept them`, r.findings[0]!.text.split('\n'));
       }
       const entry = { status: 'approved' as const, by: p.subject, at: new Date().toISOString(), reason: body.reason };
+      await auditFirst(() =>
+        registryAudit.record('registry.approved', server, p.subject, 'approved', {
+          reason: body.reason,
+          pinnedTools: r.pinned[0]!.tools,
+          overriddenFindings: r.pinned[0]!.overridden,
+        }),
+      );
       statuses.set(server, entry);
       req.log!.warn({ server, ...entry, tools: r.pinned[0]!.tools }, 'MCP server approved and pinned');
       res.json({ server, ...entry, pinnedTools: r.pinned[0]!.tools, overriddenFindings: r.pinned[0]!.overridden });
@@ -173,6 +198,44 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
     const entry = pins.servers[server];
     if (!entry) throw notFound(`pins for server ${server} (run \`airlock registry pin ${server}\`)`);
     res.json({ server, tools: Object.entries(entry.tools).map(([name, t]) => ({ name, sha256: t.sha256, definition: t.definition })) });
+  });
+
+  // The governance readiness report, from the live configuration, policies, pins and registry status.
+  v1.get('/readiness', (req, res) => {
+    requireReader(req, 'the readiness report');
+    res.json(buildReadinessReport(config, { policy: policies.current(), lock: lock.current(), status: statuses.current() }));
+  });
+
+  // The audit trail (operators and admins): filtered pages, a JSONL export, and one run's whole story.
+  v1.get('/audit', async (req, res) => {
+    requireReader(req, 'the audit trail');
+    const { format, ...q } = AuditQuerySchema.parse(req.query);
+    if (format === 'jsonl') {
+      res.type('application/x-ndjson').setHeader('content-disposition', 'attachment; filename="airlock-audit.jsonl"');
+      let after = q.after;
+      for (;;) {
+        const page = await audit.query({ ...q, after, limit: 1000 });
+        for (const r of page) res.write(`${JSON.stringify(r)}\n`);
+        if (page.length < 1000) break;
+        after = page.at(-1)!.seq;
+      }
+      return void res.end();
+    }
+    const records = await audit.query(q);
+    res.json({ records, next: records.length === q.limit ? String(records.at(-1)!.seq) : null });
+  });
+  v1.get('/runs/:runId/audit', async (req, res) => {
+    requireReader(req, "a run's audit trail");
+    const { runId } = RunIdParamsSchema.parse(req.params);
+    const records: AuditRecord[] = [];
+    for (let after: number | undefined; ; ) {
+      const page = await audit.query({ runId, after, limit: 1000 });
+      records.push(...page);
+      if (page.length < 1000) break;
+      after = page.at(-1)!.seq;
+    }
+    if (!records.length) throw notFound(`audit records of run ${runId}`);
+    res.json({ runId, records });
   });
 
   v1.post('/runs', async (req, res) => {
@@ -195,11 +258,12 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
       await client.workflow.start(agentRunWorkflow, {
         workflowId: runId,
         taskQueue,
-        args: [{ runId, agent: spec, input: body.input, principal: p, identity }],
+        args: [{ runId, agent: spec, input: body.input, principal: p, identity, inputDigest: createHash('sha256').update(canonicalJson(body.input)).digest('hex') }],
         typedSearchAttributes: [
           { key: SA.agent, value: body.agent },
           { key: SA.requester, value: p.subject },
           { key: SA.status, value: 'running' },
+          { key: SA.risk, value: 'low' },
         ],
         staticSummary: `${body.agent} for ${p.subject}`,
       });
@@ -271,6 +335,7 @@ export function createApp({ config, client, verifier, log }: ApiDeps) {
         ],
       });
       req.log!.info({ approvalId, decision: body.decision }, 'approval decided');
+      observeApprovalDecision(approval);
       res.json({ approval });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {

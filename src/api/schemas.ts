@@ -29,6 +29,25 @@ export const ApprovalsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
+const isoTime = z.iso
+  .datetime({ offset: true, error: 'expected an ISO-8601 time such as 2026-11-26T10:00:00Z' })
+  .transform((s) => new Date(s).toISOString());
+
+export const AuditQuerySchema = z.strictObject({
+  runId: z.string().min(1).max(200).optional(),
+  principal: z.string().min(1).max(200).optional(),
+  /** `server.tool`, or a bare tool name. */
+  tool: z.string().min(1).max(200).optional(),
+  outcome: z.string().min(1).max(50).optional(),
+  type: z.string().min(1).max(50).optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  /** The `next` cursor of the previous page. */
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  format: z.enum(['json', 'jsonl']).default('json'),
+});
+
 export const ApprovalSchema = z.object({
   approvalId: z.string(),
   runId: z.string(),

@@ -7,6 +7,8 @@ import { LockError } from '../registry/lock.js';
 import { DEMO_USERS } from '../identity/users.js';
 import { createLogger } from '../log/logger.js';
 import { startStack, type StackParts } from '../stack.js';
+import { auditCommands } from './audit.js';
+import { registerReadiness } from './readiness.js';
 import { registryCommands } from './registry.js';
 
 const program = new Command('airlock').description('Durable, governed runtime for AI agents acting through MCP').option('-c, --config <file>', 'config file (default: $AIRLOCK_CONFIG or examples/airlock.yaml)');
@@ -81,6 +83,9 @@ program
     log(`temporal CLI: ${temporalCli({ root: cfg.root, configured: cfg.temporal.cli, env: cfg.env, log })}`);
     if (opts.testServer) log(`temporal test server: ${temporalTestServer({ root: cfg.root, env: cfg.env, log })}`);
   });
+
+auditCommands(program, config);
+registerReadiness(program, config);
 
 registryCommands(program, () => {
   const cfg = config();

@@ -7,6 +7,8 @@ import { compareTools, describeDrift, LockStore, toolDefinition } from '../regis
 import { scanAndPin } from '../registry/approve.js';
 import { defaultSecretSource } from '../registry/credentials.js';
 import { McpPool } from '../registry/pool.js';
+import { openAuditStore } from '../audit/index.js';
+import { RegistryAudit } from '../audit/registry.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
 
@@ -40,16 +42,26 @@ function lineDiff(before: unknown, after: unknown): string[] {
 
 async function pin(config: AirlockConfig, log: Logger, servers: string[], by: string, override?: string): Promise<number> {
   const lock = new LockStore(config.registry.lockFile);
-  return withPool(config, log, async (pool) => {
-    const r = await scanAndPin(config, pool, lock, servers, by, override);
-    if (!r.ok) {
-      for (const b of r.findings) out(`${b.server}: ${b.findings.length} finding(s) block approval:\n${b.text}`);
-      out('nothing was pinned; fix the server, or accept with --override "<reason>" (recorded in the lockfile)');
-      return 1;
-    }
-    for (const p of r.pinned) out(`pinned ${p.server}: ${p.tools} tools${p.overridden ? ` (${p.overridden} finding(s) overridden: ${override})` : ''}`);
-    return 0;
-  });
+  // Opened first: an unreachable audit store stops the pin before anything changes.
+  const audit = await openAuditStore(config);
+  try {
+    return await withPool(config, log, async (pool) => {
+      const r = await scanAndPin(config, pool, lock, servers, by, override);
+      if (!r.ok) {
+        for (const b of r.findings) out(`${b.server}: ${b.findings.length} finding(s) block approval:\n${b.text}`);
+        out('nothing was pinned; fix the server, or accept with --override "<reason>" (recorded in the lockfile)');
+        return 1;
+      }
+      const events = new RegistryAudit(audit, log);
+      for (const p of r.pinned) {
+        await events.record('registry.pinned', p.server, by, 'pinned', { tools: p.tools, overriddenFindings: p.overridden, ...(override ? { override } : {}) });
+        out(`pinned ${p.server}: ${p.tools} tools${p.overridden ? ` (${p.overridden} finding(s) overridden: ${override})` : ''}`);
+      }
+      return 0;
+    });
+  } finally {
+    await audit.close();
+  }
 }
 
 export function registryCommands(program: Command, load: () => { config: AirlockConfig; log: Logger }): void {

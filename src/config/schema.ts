@@ -121,6 +121,20 @@ export type ProviderConfig = z.infer<typeof ProviderSchema>;
 export const FileConfigSchema = z.strictObject({
   dataDir: z.string().default('.airlock'),
   api: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(3000) }).prefault({}),
+  observability: z
+    .strictObject({
+      /** `service.name` of exported spans. */
+      serviceName: z.string().min(1).default('airlock'),
+      /** `GET /metrics` on the API (Prometheus text format, no token, like every Prometheus target). */
+      metrics: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+      /**
+       * OTLP/HTTP trace export. `endpoint` is the receiver's base URL (`http://collector:4318`; spans go to
+       * `<endpoint>/v1/traces`) or the full traces URL. Unset, and without OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT
+       * in the environment, no spans leave the process. Put secrets in headers with `${env.NAME}`.
+       */
+      otlp: z.strictObject({ endpoint: z.url(), headers: z.record(z.string(), z.string()).default({}) }).optional(),
+    })
+    .prefault({}),
   temporal: z
     .strictObject({
       /** host:port of an existing Temporal frontend. When set, no local server is started. */
@@ -186,6 +200,26 @@ export const FileConfigSchema = z.strictObject({
       allowedHosts: z.array(z.string().min(1)).default([]),
       /** Hosts that URLs inside tool definitions may point to without a scanner finding. */
       urlAllowlist: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** `postgres://…`; empty or unset means the embedded SQLite file. Use `${env.NAME}` to keep the password out of the file. */
+      databaseUrl: z
+        .string()
+        .optional()
+        .transform((s) => s || undefined)
+        .refine((s) => s === undefined || /^postgres(ql)?:\/\//.test(s), 'expected a postgres:// or postgresql:// URL'),
+      /** PostgreSQL schema holding the audit tables (created if missing). */
+      schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a plain lower-case SQL identifier').default('airlock'),
+      /** SQLite file, relative to the data dir. */
+      file: z.string().default('audit.db'),
+      /** Append-only copy of the chain anchors, relative to the data dir. Put it on write-once storage in production. */
+      anchorFile: z.string().default('audit-anchors.jsonl'),
+      /** How often the worker anchors the chain heads. */
+      anchorEvery: DurationSchema.default(60_000),
+      /** `server.tool`, `tool` or `*` → dotted field paths (`*` = any one segment) stored as [REDACTED]. */
+      redact: z.record(z.string().min(1), z.array(z.string().min(1))).default({}),
     })
     .prefault({}),
   models: z.record(Id, ProviderSchema).default({}),

@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { SpanKind } from '@opentelemetry/api';
 import { createInterface } from 'node:readline';
 import type { ServerConfig } from '../config/schema.js';
 import { defaultSecretSource, resolveCredentials, type SecretSource } from './credentials.js';
@@ -12,6 +13,7 @@ import { checkServerUrl } from './netguard.js';
 import { ClientCredentials } from './oauth.js';
 import type { StatusStore } from './status.js';
 import type { Logger } from '../log/logger.js';
+import { withSpan } from '../observability/tracing.js';
 
 export class ServerNotFoundError extends Error {
   override readonly name = 'ServerNotFound';
@@ -28,6 +30,8 @@ export interface RegistryOptions {
   requirePins: boolean;
   /** Admin decisions (REST) that override the catalog's status. */
   status?: StatusStore;
+  /** Told once per distinct drift this process sees (the audit trail's registry.drift). */
+  onDrift?: (serverId: string, detail: string) => void | Promise<void>;
 }
 
 export interface PoolOptions {
@@ -89,9 +93,14 @@ export class McpPool {
   }
 
   async callTool(serverId: string, name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
-    // Verified on every call: a server that drifted since the decision never gets the call.
-    const { client } = await this.verifiedConnection(serverId);
-    return (await client.callTool({ name, arguments: args }, undefined, { signal, timeout: 110_000 })) as CallToolResult;
+    // A client span per call, under the activity's span; server and tool only, never the args.
+    return withSpan('mcp.callTool', { 'mcp.server': serverId, 'mcp.tool': name }, async (span) => {
+      // Verified on every call: a server that drifted since the decision never gets the call.
+      const { client } = await this.verifiedConnection(serverId);
+      const res = (await client.callTool({ name, arguments: args }, undefined, { signal, timeout: 110_000 })) as CallToolResult;
+      span.setAttribute('mcp.tool.is_error', res.isError === true);
+      return res;
+    }, SpanKind.CLIENT);
   }
 
   private async verifiedConnection(serverId: string): Promise<Connection> {
@@ -125,7 +134,10 @@ export class McpPool {
       const drift = compareTools(pins, conn.tools!);
       if (drift) {
         const reason = `MCP server "${serverId}" is quarantined: its tools differ from ${this.registry.lock.file} (${describeDrift(drift)}); review with \`airlock registry diff ${serverId}\` and re-approve with \`airlock registry approve ${serverId}\``;
-        if (this.quarantined.get(serverId) !== reason) this.log.warn({ mcpServer: serverId, drift }, 'MCP server quarantined: tool definitions drifted');
+        if (this.quarantined.get(serverId) !== reason) {
+          this.log.warn({ mcpServer: serverId, drift }, 'MCP server quarantined: tool definitions drifted');
+          void this.registry.onDrift?.(serverId, reason);
+        }
         this.quarantined.set(serverId, reason);
         throw new RegistryError(reason);
       }

@@ -3,12 +3,20 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../config/load.js';
+import { WORKFLOW_TRACING_INTERCEPTORS } from '../observability/tracing.js';
 
 export const WORKFLOWS_DIR = join(ROOT, 'workflows');
+/**
+ * Workflow interceptors bundled with the workflows (a prebuilt bundle ignores the worker's own
+ * `interceptors.workflowModules`): OpenTelemetry spans for the run and the activities it schedules,
+ * exported through the worker's `exporter` sink (src/observability/tracing.ts).
+ */
+const INTERCEPTOR_MODULES = [WORKFLOW_TRACING_INTERCEPTORS];
 
 function sourceHash(): string {
   const h = createHash('sha256');
   for (const f of readdirSync(WORKFLOWS_DIR).sort()) h.update(f).update(readFileSync(join(WORKFLOWS_DIR, f)));
+  h.update(INTERCEPTOR_MODULES.join('\0'));
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(lock)) h.update(readFileSync(lock));
   return h.digest('hex').slice(0, 16);
@@ -22,7 +30,7 @@ export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   const dir = join(ROOT, 'node_modules', '.cache', 'airlock');
   const file = join(dir, `workflows-${sourceHash()}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as WorkflowBundleWithSourceMap;
-  const bundle = await bundleWorkflowCode({ workflowsPath: join(WORKFLOWS_DIR, 'index.ts'), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: join(WORKFLOWS_DIR, 'index.ts'), workflowInterceptorModules: INTERCEPTOR_MODULES, logger: quietLogger });
   mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(bundle));

@@ -8,7 +8,11 @@ import { defaultSecretSource } from '../registry/credentials.js';
 import { LockStore } from '../registry/lock.js';
 import { registryStatusFile, StatusStore } from '../registry/status.js';
 import { McpPool } from '../registry/pool.js';
+import { activityMetricsInterceptors } from '../observability/activityMetrics.js';
+import { tracingActivityInterceptors, workflowTracingSinks } from '../observability/tracing.js';
 import { workflowBundle } from './bundle.js';
+import { createRedactor, openAuditStore } from '../audit/index.js';
+import { RegistryAudit } from '../audit/registry.js';
 
 export interface AirlockWorker {
   worker: Worker;
@@ -20,27 +24,47 @@ export interface AirlockWorker {
 
 export async function createWorker(config: AirlockConfig, connection: NativeConnection, log: Logger): Promise<AirlockWorker> {
   const lock = new LockStore(config.registry.lockFile);
-  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }), { lock, requirePins: config.registry.requirePins, status: new StatusStore(registryStatusFile(config)) }, {
+  // No audit store, no worker: nothing runs unrecorded.
+  const audit = await openAuditStore(config);
+  const registryEvents = new RegistryAudit(audit, log);
+  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }), {
+    lock,
+    requirePins: config.registry.requirePins,
+    status: new StatusStore(registryStatusFile(config)),
+    onDrift: (server, detail) => registryEvents.drift(server, detail),
+  }, {
     secrets: defaultSecretSource(config.env),
     allowedHosts: config.registry.allowedHosts,
   });
   const policies = new PolicySource(config.policy.dir);
   log.info({ dir: config.policy.dir, version: (policies.current() as { version: string }).version }, 'policies loaded');
-  const activities = createActivities({ config, pool, planners: createPlanners(config), policies });
+  const activities = createActivities({ config, pool, planners: createPlanners(config), policies, audit, redactor: createRedactor(config) });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
     activities,
+    // Spans (when tracing exports) and tool-call / policy / MCP-error metrics, outside the activity code.
+    interceptors: { activity: [tracingActivityInterceptors, activityMetricsInterceptors] },
+    sinks: workflowTracingSinks(),
     shutdownGraceTime: '10s',
   });
+  // Anchor the chain heads periodically, and once more on the way out.
+  const anchor = () => audit.anchor().catch((err: Error) => log.error({ err: err.message }, 'audit anchoring failed'));
+  const anchoring = setInterval(anchor, config.audit.anchorEvery);
+  anchoring.unref();
   let running: Promise<void> | undefined;
   return {
     worker,
     pool,
     run() {
-      running ??= worker.run().finally(() => pool.close());
+      running ??= worker.run().finally(async () => {
+        clearInterval(anchoring);
+        await pool.close();
+        await anchor();
+        await audit.close();
+      });
       return running;
     },
     async shutdown() {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { spawnNode, spawnWorker, type Proc } from '../helpers/process.js';
+import { assertAuditStory, runAudit } from '../helpers/audit.js';
 import { DEMO_INPUT, freePort, startTestStack, testEnv, waitFor, withHelpers, type TestStack } from '../helpers/stack.js';
 import { DevIssuer } from '../../src/identity/devIssuer.js';
 import { rmSync } from 'node:fs';
@@ -38,6 +39,9 @@ describe('worker crashes', () => {
     assert.equal(s.refunds().length, 1, 'the retried call reused the idempotency key');
     const refundStep = done.steps.find((x) => x.tool === 'billing.issue_refund')!;
     assert.equal((refundStep.result!.data as { replayed?: boolean }).replayed, true, 'the second attempt was answered from the idempotency record');
+    // The killed attempt had already written the approval's vote; the retry wrote nothing twice and skipped nothing.
+    await waitFor(() => runAudit(s, runId), (r) => r.at(-1)?.type === 'run.completed', 30_000, 'run.completed recorded');
+    await assertAuditStory(s, done);
   });
 
   test('killed while paused: the run keeps waiting, and approval with a new worker completes it', async () => {
@@ -50,8 +54,10 @@ describe('worker crashes', () => {
     assert.equal(still.status, 'awaiting_approval');
     const res = await s.call('POST', `/v1/approvals/${waiting.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('carol'), body: { decision: 'approve' } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    await s.waitForRun(runId, (v) => v.status === 'completed', 90_000);
+    const done = await s.waitForRun(runId, (v) => v.status === 'completed', 90_000);
     assert.equal(s.refunds().length, before + 1);
+    await waitFor(() => runAudit(s, runId), (r) => r.at(-1)?.type === 'run.completed', 30_000, 'run.completed recorded');
+    await assertAuditStory(s, done);
   });
 });
 

@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../../src/config/load.js';
 import type { ServerConfig } from '../../src/config/schema.js';
-import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { startTestStack, waitFor, type TestStack } from '../helpers/stack.js';
 
 const SHAPESHIFTER = join(ROOT, 'test', 'fixtures', 'mcp', 'shapeshifter.ts');
 
@@ -147,6 +147,8 @@ describe('drift inside a governed run', () => {
         // The demo ticketing server again, but without the per-server permission for a private address.
         cfg.servers.rogue = { ...(cfg.servers.ticketing as Extract<ServerConfig, { transport: 'http' }>), demo: undefined, allowPrivateNetwork: false };
         cfg.agents['rogue-bot'] = { ...cfg.agents['order-bot']!, servers: ['rogue'], playbook: [{ tool: 'rogue.get_ticket', args: { ticketId: 'T-5001' } }] };
+        // A model that leaks a secret it has seen into tool args: the audit trail must not keep it.
+        cfg.agents['leaky-bot'] = { ...cfg.agents['order-bot'], servers: ['vault-shop'], playbook: [{ tool: 'vault-shop.lookup', args: { orderId: CANARY } }] };
         cfg.agents['vault-bot'] = { ...cfg.agents['order-bot'], servers: ['vault-shop', 'broken-shop'], playbook: [{ tool: 'vault-shop.lookup', args: { orderId: 'O-7' } }, { tool: 'broken-shop.lookup', args: { orderId: 'O-8' } }] };
       },
     });
@@ -190,6 +192,29 @@ describe('drift inside a governed run', () => {
     }
   });
 
+  test('a secret the model puts in tool args never reaches the audit store; drift is on the registry chain once', async () => {
+    const res = await s.call('POST', '/v1/runs', { token: await s.token('alice'), body: { agent: 'leaky-bot', input: {} } });
+    const done = await s.waitForRun(res.body.runId, (v) => ['completed', 'failed'].includes(v.status));
+    const olivia = await s.token('olivia');
+    const records = await waitFor(
+      async () => (await s.call('GET', `/v1/runs/${res.body.runId}/audit`, { token: olivia })).body?.records ?? [],
+      (r: Array<{ type: string }>) => r.at(-1)?.type === `run.${done.status}`,
+      15_000,
+      'run end recorded',
+    );
+    const proposed = records.find((r: { type: string }) => r.type === 'tool.proposed') as unknown as { data: { args: { orderId: string } } };
+    assert.equal(proposed.data.args.orderId, '[REDACTED]');
+    const dir = s.dataDir;
+    const raw = ['audit.db', 'audit.db-wal', 'audit-anchors.jsonl'].map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f)).toString('latin1') : '')).join('');
+    assert.ok(raw.length > 1000);
+    assert.ok(!raw.includes(CANARY), 'the canary reached the audit store');
+
+    const drift = await s.call('GET', '/v1/audit?type=registry.drift&tool=', { token: olivia });
+    assert.equal(drift.status, 400, 'an empty filter is a bad request, not "match everything"');
+    const drifts = (await s.call('GET', '/v1/audit?type=registry.drift', { token: olivia })).body.records;
+    assert.deepEqual(drifts.map((r: { server: string; chain: string }) => [r.server, r.chain]), [['shop', 'registry']]);
+  });
+
   test('an HTTP server on a private address is refused unless that server allows it', async () => {
     const res = await s.call('POST', '/v1/runs', { token: await s.token('alice'), body: { agent: 'rogue-bot', input: {} } });
     const done = await s.waitForRun(res.body.runId, (v) => v.status === 'failed');
@@ -224,5 +249,14 @@ describe('drift inside a governed run', () => {
     assert.equal(poisoned.body.error.code, 'findings');
     assert.ok(poisoned.body.error.details.some((l: string) => /hidden-instruction/.test(l)), JSON.stringify(poisoned.body));
     assert.equal((await s.call('GET', '/v1/registry/servers/poisoned/tools', { token: adam })).status, 404, 'nothing pinned');
+    // Each change is on the registry chain, with who and why; the refused approval changed nothing, so it is not.
+    const admin = (await s.call('GET', '/v1/audit?principal=adam', { token: await s.token('olivia') })).body.records;
+    assert.deepEqual(
+      admin.map((r: { type: string; server: string; data: { reason: string } }) => [r.type, r.server, r.data.reason]),
+      [
+        ['registry.quarantined', 'vault-shop', 'vendor incident 4711'],
+        ['registry.approved', 'vault-shop', 'incident closed'],
+      ],
+    );
   });
 });

@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../../src/config/load.js';
+import { workflowTracingSinks } from '../../src/observability/tracing.js';
 import { workflowBundle } from '../../src/worker/bundle.js';
 import { DEMO_INPUT, startTestStack, type TestStack } from '../helpers/stack.js';
 
@@ -17,7 +18,8 @@ const record = process.env.AIRLOCK_RECORD_HISTORIES === '1';
 async function replay(histories: Array<{ workflowId: string; history: unknown }>) {
   const bundle = await workflowBundle();
   const results = [];
-  for await (const r of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'airlock-replay' }, histories as never)) results.push(r);
+  // The bundle's tracing interceptors export through the `exporter` sink (a replay worker never calls it).
+  for await (const r of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'airlock-replay', sinks: workflowTracingSinks() }, histories as never)) results.push(r);
   return results;
 }
 

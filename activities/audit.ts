@@ -1,0 +1,63 @@
+// Audit writes: the run's own events (queued by the workflow, carried by the next activity) and the
+// events activities record themselves. Every event id is fixed before the first attempt, so a retried
+// activity stores each event exactly once.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Redactor } from '../src/audit/redact.js';
+import type { AuditEventInput, AuditStore } from '../src/audit/types.js';
+
+export interface AuditDeps {
+  audit: AuditStore;
+  redactor: Redactor;
+}
+
+/** Fields holding a tool's args (field rules of that tool apply); everything else gets the default masking. */
+const ARG_FIELDS = new Set(['args', 'editedArgs']);
+/** Larger values are recorded by size only (oversized args are denied anyway; the call digest still identifies them). */
+const MAX_FIELD_BYTES = 64 * 1024;
+
+export function createAuditWriter({ audit, redactor }: AuditDeps) {
+  const redactEvent = (e: AuditEventInput): AuditEventInput => {
+    const data: AuditEventInput['data'] = {};
+    for (const [k, v] of Object.entries(e.data)) {
+      const masked = ARG_FIELDS.has(k) ? redactor.redact(v, e.server, e.tool) : redactor.redact(v);
+      const bytes = Buffer.byteLength(JSON.stringify(masked) ?? '');
+      data[k] = bytes > MAX_FIELD_BYTES ? { truncated: true, bytes } : masked;
+    }
+    return { ...e, data };
+  };
+
+  /** Writes events, or throws a retryable AuditUnavailable: the caller's work does not go ahead unrecorded. */
+  async function write(events: AuditEventInput[]): Promise<void> {
+    if (!events.length) return;
+    try {
+      await audit.append(events.map(redactEvent));
+    } catch (err) {
+      throw ApplicationFailure.retryable(`audit store (${audit.kind}) refused the write: ${(err as Error).message}`, 'AuditUnavailable');
+    }
+  }
+
+  /** Events an activity records about itself, with ids from its workflow run and activity id (stable across retries). */
+  function own(runId: string, events: Array<Omit<AuditEventInput, 'eventId' | 'chain' | 'runId'> & { key: string }>): AuditEventInput[] {
+    const info = Context.current().info;
+    const wfRun = info.workflowExecution?.runId;
+    if (!wfRun) throw ApplicationFailure.nonRetryable('audited activities run inside a workflow', 'AuditUnavailable');
+    return events.map(({ key, ...e }) => ({
+      ...e,
+      eventId: `${wfRun}/a${info.activityId}/${key}`,
+      chain: `run:${runId}`,
+      runId,
+    }));
+  }
+
+  return { write, own };
+}
+export type AuditWriter = ReturnType<typeof createAuditWriter>;
+
+export function createAuditActivities({ writer }: { writer: AuditWriter }) {
+  /** Writes the run's queued events when no other activity is about to carry them. */
+  async function audit({ events }: { events: AuditEventInput[] }): Promise<void> {
+    await writer.write(events);
+  }
+  return { audit };
+}
