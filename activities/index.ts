@@ -4,6 +4,7 @@ import type { PolicySource } from '../src/policy/source.js';
 import type { McpPool } from '../src/registry/pool.js';
 import type { Redactor } from '../src/audit/redact.js';
 import type { AuditStore } from '../src/audit/types.js';
+import type { BlobStore } from '../src/blobs/store.js';
 import { createAuditActivities, createAuditWriter } from './audit.js';
 import { createControlActivities } from './control.js';
 import { createMcpActivities } from './mcp.js';
@@ -16,6 +17,7 @@ export interface ActivityDeps {
   policies: PolicySource;
   audit: AuditStore;
   redactor: Redactor;
+  blobs: BlobStore;
 }
 
 /** All activities of the worker, built from injectable dependencies. */

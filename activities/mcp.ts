@@ -7,6 +7,7 @@ import { sanitizeJson } from '../src/registry/scanner.js';
 import { canonicalJson } from '../src/registry/lock.js';
 import type { AuditEventInput } from '../src/audit/types.js';
 import type { AuditWriter } from './audit.js';
+import type { BlobStore } from '../src/blobs/store.js';
 import { createHash } from 'node:crypto';
 
 export interface CallToolInput {
@@ -17,10 +18,7 @@ export interface CallToolInput {
   audit?: AuditEventInput[];
 }
 
-/** Results larger than this are truncated before they enter workflow history. */
-export const MAX_RESULT_BYTES = 256 * 1024;
-
-export function createMcpActivities({ pool, writer }: { pool: McpPool; writer: AuditWriter }) {
+export function createMcpActivities({ pool, writer, blobs }: { pool: McpPool; writer: AuditWriter; blobs: BlobStore }) {
   async function callTool({ call, audit }: CallToolInput): Promise<ToolResultView> {
     try {
       await writer.write(audit ?? []);
@@ -35,7 +33,8 @@ export function createMcpActivities({ pool, writer }: { pool: McpPool; writer: A
       const res = await pool.callTool(call.server, call.tool, call.args, ctx.cancellationSignal);
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       const view = toView(res);
-      return { ...view, digest: createHash('sha256').update(canonicalJson(view.data)).digest('hex'), durationMs };
+      // Large results stay out of workflow history: it carries a reference, the planner gets the value.
+      return { isError: view.isError, data: blobs.keep(view.data), digest: createHash('sha256').update(canonicalJson(view.data)).digest('hex'), durationMs };
     } catch (err) {
       if (err instanceof ServerNotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'ServerNotFound');
       if (err instanceof RegistryError) throw ApplicationFailure.nonRetryable(err.message, 'RegistryRefused');
@@ -59,8 +58,6 @@ export function toView(res: CallToolResult): ToolResultView {
       data = text;
     }
   }
-  const size = Buffer.byteLength(JSON.stringify(data));
-  if (size > MAX_RESULT_BYTES) data = { truncated: true, bytes: size, preview: JSON.stringify(data).slice(0, 4096) };
   // Invisible and deceptive characters never reach the model or history (smuggled instructions).
   return { isError: res.isError === true, data: sanitizeJson(data) };
 }

@@ -1,10 +1,16 @@
+// The model call: route by task and data classification, enforce the agent's budget, call the
+// chosen provider, and record the choice, tokens and cost. Fallback and repair are the workflow's:
+// each attempt is its own activity in history.
 import { ApplicationFailure } from '@temporalio/common';
+import type { AuditEventInput } from '../src/audit/types.js';
+import type { AuditStore } from '../src/audit/types.js';
+import type { BlobStore } from '../src/blobs/store.js';
 import type { AirlockConfig } from '../src/config/load.js';
-import { PlannerOutputError, type Planner, type ToolInfo } from '../src/models/index.js';
+import { PlannerOutputError, ProviderError, type Planner, type ToolInfo } from '../src/models/index.js';
+import { costOf, maxClassification, route, RoutingError, type Classification } from '../src/models/router.js';
 import { RegistryError, type McpPool } from '../src/registry/pool.js';
 import { sanitizeJson } from '../src/registry/scanner.js';
-import type { AuditEventInput } from '../src/audit/types.js';
-import type { JsonObject, PlanOutput, RunIdentity, StepView } from '../workflows/types.js';
+import type { JsonObject, ModelUse, PlanOutput, RunIdentity, StepView } from '../workflows/types.js';
 import type { AuditWriter } from './audit.js';
 
 export interface PlanInput {
@@ -15,28 +21,70 @@ export interface PlanInput {
   identity?: RunIdentity;
   /** The run's queued audit events, written before the model is called. */
   audit?: AuditEventInput[];
+  /** Models that failed for this step: the route's next model serves it. */
+  exclude?: string[];
+  /** What was wrong with the previous answer (a repair attempt). */
+  repair?: string;
 }
 
-export function createModelActivities({ config, pool, planners, writer }: { config: AirlockConfig; pool: McpPool; planners: Map<string, Planner>; writer: AuditWriter }) {
-  async function plan({ runId, agent: agentName, input, steps, identity, audit }: PlanInput): Promise<PlanOutput> {
+export interface PlanStepResult {
+  next: PlanOutput;
+  model: ModelUse;
+}
+
+/** Error types the workflow acts on. */
+export const ModelErrors = {
+  ProviderUnavailable: 'ProviderUnavailable',
+  ModelsExhausted: 'ModelsExhausted',
+  RoutingDenied: 'ModelRoutingDenied',
+  OutputInvalid: 'ModelOutputInvalid',
+  BudgetExceeded: 'BudgetExceeded',
+  PlannerFailed: 'PlannerFailed',
+} as const;
+
+interface ModelDeps {
+  config: AirlockConfig;
+  pool: McpPool;
+  planners: Map<string, Planner>;
+  writer: AuditWriter;
+  audit: AuditStore;
+  blobs: BlobStore;
+}
+
+export function createModelActivities({ config, pool, planners, writer, audit, blobs }: ModelDeps) {
+  /** The run's data classification: what requesters may put in the input, and every server whose results it has seen. */
+  function classificationOf(agentName: string, steps: StepView[]): Classification {
+    const seen = steps.filter((s) => s.result).map((s) => config.servers[s.tool.slice(0, s.tool.indexOf('.'))]?.classification ?? 'internal');
+    return maxClassification([config.agents[agentName]?.inputClassification ?? 'internal', ...seen]);
+  }
+
+  async function plan({ runId, agent: agentName, input, steps, identity, audit: queued, exclude, repair }: PlanInput): Promise<PlanStepResult> {
     const agent = config.agents[agentName];
-    if (!agent) throw ApplicationFailure.nonRetryable(`agent "${agentName}" is not configured on this worker`, 'PlannerFailed');
-    const planner = planners.get(agent.model);
-    if (!planner) throw ApplicationFailure.nonRetryable(`model provider "${agent.model}" is not configured`, 'PlannerFailed');
-    await writer.write([
-      ...(audit ?? []),
-      ...writer.own(runId, [
-        {
-          key: 'routed',
-          type: 'model.routed',
-          at: new Date().toISOString(),
-          ...(identity ? { principal: identity.subject, ...(identity.onBehalfOf ? { onBehalfOf: identity.onBehalfOf } : {}) } : {}),
-          agent: agentName,
-          outcome: planner.name,
-          data: { step: steps.length, model: planner.name, reason: `agent ${agentName} is configured with model "${agent.model}"` },
-        },
-      ]),
-    ]);
+    if (!agent) throw ApplicationFailure.nonRetryable(`agent "${agentName}" is not configured on this worker`, ModelErrors.PlannerFailed);
+    await writer.write(queued ?? []);
+
+    const classification = classificationOf(agentName, steps);
+    let choice;
+    try {
+      choice = route(config, { task: 'plan', agent: agentName, classification, exclude });
+    } catch (err) {
+      if (!(err instanceof RoutingError)) throw err;
+      throw ApplicationFailure.nonRetryable(err.message, err.kind === 'denied' ? ModelErrors.RoutingDenied : ModelErrors.ModelsExhausted);
+    }
+    const planner = planners.get(choice.model);
+    if (!planner) throw ApplicationFailure.nonRetryable(`model provider "${choice.model}" is not configured on this worker`, ModelErrors.PlannerFailed);
+
+    const budget = config.routing.budgets.perAgent[agentName];
+    if (budget) {
+      const used = await audit.usage(agentName, new Date(Date.now() - budget.window).toISOString());
+      if ((budget.tokens !== undefined && used.tokens >= budget.tokens) || (budget.costUsd !== undefined && used.costUsd >= budget.costUsd)) {
+        throw ApplicationFailure.nonRetryable(
+          `agent ${agentName} has used ${used.tokens} tokens and $${used.costUsd.toFixed(4)} in the last ${budget.window / 3_600_000}h; its budget is ${budget.tokens ?? '∞'} tokens and $${budget.costUsd ?? '∞'}`,
+          ModelErrors.BudgetExceeded,
+        );
+      }
+    }
+
     const tools: ToolInfo[] = [];
     if (planner.name !== 'embedded') {
       // The model only sees tools of approved, unmodified servers, minus those the catalog withholds.
@@ -52,12 +100,63 @@ export function createModelActivities({ config, pool, planners, writer }: { conf
         for (const tool of live) if (pool.catalogAllows(server, tool.name)) tools.push({ server, tool: sanitizeJson(tool) });
       }
     }
+
+    const record = (outcome: string, data: AuditEventInput['data']) =>
+      writer.write(
+        writer.own(runId, [
+          {
+            key: 'routed',
+            type: 'model.routed',
+            at: new Date().toISOString(),
+            ...(identity ? { principal: identity.subject, ...(identity.onBehalfOf ? { onBehalfOf: identity.onBehalfOf } : {}) } : {}),
+            agent: agentName,
+            outcome,
+            data: { step: steps.length, model: choice.model, reason: choice.reason, classification, skipped: choice.skipped, ...data },
+          },
+        ]),
+      );
+
+    let result;
     try {
-      return await planner.plan({ runId, agentName, agent, input, steps, tools });
+      // Large results were stored aside: the planner sees the values, history only the references.
+      result = await planner.plan({ runId, agentName, agent, input, steps: blobs.resolve(steps), tools, ...(repair ? { repair } : {}) });
     } catch (err) {
-      if (err instanceof PlannerOutputError) throw ApplicationFailure.nonRetryable(err.message, 'PlannerFailed');
+      if (err instanceof ProviderError) {
+        await record('error', { error: err.kind, message: err.message, ...(err.status ? { status: err.status } : {}) });
+        throw ApplicationFailure.create({ nonRetryable: true, type: ModelErrors.ProviderUnavailable, message: `${choice.model}: ${err.message}`, details: [{ model: choice.model, kind: err.kind }] });
+      }
+      if (err instanceof PlannerOutputError) {
+        await record('invalid', { message: err.message });
+        throw ApplicationFailure.create({ nonRetryable: true, type: ModelErrors.OutputInvalid, message: err.message, details: [{ model: choice.model }] });
+      }
       throw err;
     }
+    let next = result.output;
+    // A call to a tool the model was not offered is a malformed answer (repairable), not a policy question.
+    if (next.kind === 'call' && planner.name !== 'embedded') {
+      const { server, tool } = next.call;
+      if (!tools.some((t) => t.server === server && t.tool.name === tool)) {
+        await record('invalid', { message: `unknown tool ${server}.${tool}` });
+        throw ApplicationFailure.create({
+          nonRetryable: true,
+          type: ModelErrors.OutputInvalid,
+          message: `the model called ${server}.${tool}, which is not among the tools offered (${tools.map((t) => `${t.server}.${t.tool.name}`).join(', ')})`,
+          details: [{ model: choice.model }],
+        });
+      }
+    }
+    if (next.kind === 'final') next = { kind: 'final', answer: blobs.keep(next.answer) };
+    const use: ModelUse = {
+      provider: choice.model,
+      model: result.model,
+      reason: choice.reason,
+      classification,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      costUsd: costOf(config, choice.model, result.usage),
+    };
+    await record('success', { modelId: use.model, inputTokens: use.inputTokens, outputTokens: use.outputTokens, costUsd: use.costUsd });
+    return { next, model: use };
   }
   return { plan };
 }

@@ -19,12 +19,13 @@ function run(cmd, args, opts = {}) {
   return res.status ?? 1;
 }
 
+/** What installs depend on: the dependency fields of package.json and the lockfile (not scripts). */
 function depsHash() {
   const h = createHash('sha256');
-  for (const f of ['package.json', 'package-lock.json']) {
-    const p = join(root, f);
-    if (existsSync(p)) h.update(readFileSync(p));
-  }
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  h.update(JSON.stringify([pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies, pkg.overrides, pkg.engines]));
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(lock)) h.update(readFileSync(lock));
   return h.digest('hex');
 }
 
@@ -66,7 +67,11 @@ if (command === 'start') {
   const files = rest.length > 0 ? rest : testFiles(join(root, 'test'));
   code = await runForwarding(tsNode[0], [...tsNode.slice(1), '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { cwd: root });
   process.exit(code);
+} else if (command === 'bench') {
+  const code = run(tsNode[0], [...tsNode.slice(1), 'src/cli/main.ts', 'setup']);
+  if (code !== 0) process.exit(code);
+  process.exit(await runForwarding(tsNode[0], [...tsNode.slice(1), '--expose-gc', 'bench/run.ts', ...rest], { cwd: root }));
 } else {
-  console.error(`usage: bootstrap.mjs start|test [args]`);
+  console.error(`usage: bootstrap.mjs start|test|bench [args]`);
   process.exit(2);
 }

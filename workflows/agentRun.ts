@@ -10,8 +10,10 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  continueAsNew,
   log,
   proxyActivities,
+  sleep,
   setHandler,
   TimeoutFailure,
 } from '@temporalio/workflow';
@@ -30,7 +32,14 @@ const { audit } = proxyActivities<Activities>(AUDIT_WRITE);
 type Outcome =
   | { status: 'completed'; result: Json }
   | { status: 'rejected'; result: Json }
-  | { status: 'failed'; type: string; message: string };
+  | { status: 'failed'; type: string; message: string }
+  /** The run is long: it continues in a fresh workflow run (history stays small). */
+  | { status: 'continue' };
+
+/** Repairs of an unusable model answer per step, and rounds over a route whose models all failed. */
+const MODEL_REPAIRS = 2;
+const MODEL_ROUNDS = 2;
+const MODEL_ROUND_PAUSE_MS = 5_000;
 
 const GraphState = Annotation.Root({
   decision: Annotation<Decision | null>({ reducer: (_a, b) => b, default: () => null }),
@@ -63,18 +72,63 @@ function buildGraph(run: RunState) {
   const { agent, runId, principal } = run.input;
   const failed = (type: string, message: string) => new Command({ goto: END, update: { outcome: { status: 'failed', type, message } } });
 
+  /**
+   * One planning answer. Each attempt is an activity in history: a provider that fails hands the step
+   * to the route's next model; when every model failed, the chain is tried again after a pause (twice);
+   * an unusable answer gets a bounded repair attempt. Anything else fails the run with a clear type.
+   */
+  const nextStep = async () => {
+    const exclude: string[] = [];
+    let repair: string | undefined;
+    let repairs = 0;
+    let rounds = 0;
+    for (;;) {
+      const purpose = `plan step ${run.steps.length + 1}${exclude.length ? ` without ${exclude.join(', ')}` : ''}${repair ? ' (repair)' : ''}`;
+      try {
+        const r = await carryingAudit(run, (events) =>
+          plan.executeWithOptions({ ...MODEL_CALL, summary: purpose }, [
+            { runId, agent: agent.name, input: run.input.input, steps: run.steps, identity: run.identity, audit: events, exclude, ...(repair ? { repair } : {}) },
+          ]),
+        );
+        run.addUsage(r.model);
+        return r;
+      } catch (err) {
+        const f = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        if (f?.type === ErrorTypes.ProviderUnavailable) {
+          exclude.push((f.details?.[0] as { model: string }).model);
+          continue;
+        }
+        if (f?.type === ErrorTypes.ModelsExhausted && rounds < MODEL_ROUNDS) {
+          rounds++;
+          exclude.length = 0;
+          await sleep(MODEL_ROUND_PAUSE_MS * 2 ** (rounds - 1));
+          continue;
+        }
+        if (f?.type === ErrorTypes.ModelOutputInvalid && repairs < MODEL_REPAIRS) {
+          repairs++;
+          repair = f.message;
+          continue;
+        }
+        throw err;
+      }
+    }
+  };
+
   const planNode = async () => {
     if (run.steps.length >= agent.maxSteps)
       return failed(ErrorTypes.StepLimitExceeded, `the agent did not finish within ${agent.maxSteps} steps`);
-    const next = await carryingAudit(run, (events) =>
-      plan.executeWithOptions({ ...MODEL_CALL, summary: `plan step ${run.steps.length + 1} for ${agent.name}` }, [
-        { runId, agent: agent.name, input: run.input.input, steps: run.steps, identity: run.identity, audit: events },
-      ]),
-    );
+    const over = run.overBudget();
+    if (over) return failed(ErrorTypes.BudgetExceeded, over);
+    if (run.shouldContinueAsNew()) return new Command({ goto: END, update: { outcome: { status: 'continue' } } });
+    const { next, model } = await nextStep();
     if (next.kind === 'fail') return failed(ErrorTypes.AgentFailed, next.reason);
-    if (next.kind === 'final') return new Command({ goto: END, update: { outcome: { status: 'completed', result: next.answer } } });
+    if (next.kind === 'final') {
+      run.finalModel = model;
+      return new Command({ goto: END, update: { outcome: { status: 'completed', result: next.answer } } });
+    }
     const call = next.call;
-    run.addStep({ tool: `${call.server}.${call.tool}`, args: call.args, status: 'proposed' });
+    const step = run.addStep({ tool: `${call.server}.${call.tool}`, args: call.args, status: 'proposed' });
+    step.model = model;
     return new Command({ goto: 'govern', update: { decision: null } });
   };
 
@@ -206,7 +260,8 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   setHandler(getRunQuery, () => run.view());
   const { graph, editApproval } = buildGraph(run);
   setHandler(decideApprovalUpdate, async (d) => (d.args ? editApproval(d) : run.vote(d)), { validator: (d) => run.validateDecision(d) });
-  run.note('run.started', {
+  if (!input.carried)
+    run.note('run.started', {
     data: { inputDigest: input.inputDigest ?? null, phase: input.agent.phase, requester: input.principal.subject, groups: run.identity.groups },
   });
   run.publish();
@@ -228,6 +283,10 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   }
 
   await condition(allHandlersFinished);
+  if (outcome.status === 'continue') {
+    await flushAudit(run);
+    return await continueAsNew<typeof agentRunWorkflow>({ ...input, carried: run.carry() });
+  }
   if (outcome.status === 'failed') {
     run.finish('failed', null, { type: outcome.type, message: outcome.message });
     await flushAudit(run);

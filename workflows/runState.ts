@@ -12,11 +12,16 @@ import {
   type Approval,
   type DecideApprovalInput,
   type Json,
+  type ModelUse,
   type RunInput,
+  type RunUsage,
   type RunStatus,
   type RunView,
   type StepView,
 } from './types.js';
+
+/** Steps per workflow run before the run continues as new. */
+export const STEPS_PER_WORKFLOW_RUN = 100;
 
 export class RunState {
   status: RunStatus = 'running';
@@ -26,11 +31,57 @@ export class RunState {
   error?: { type: string; message: string };
   waitingFor?: string;
   risk: 'low' | 'medium' | 'high' = 'low';
+  usage: RunUsage = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  finalModel?: ModelUse;
   /** Audit events not yet written; each carries an id fixed here, so writing it again is a no-op. */
   private auditQueue: AuditEventInput[] = [];
   private auditSeq = 0;
 
-  constructor(readonly input: RunInput) {}
+  constructor(readonly input: RunInput) {
+    // A run continued as new carries its record forward.
+    const c = input.carried;
+    if (c) {
+      this.steps.push(...c.steps);
+      this.approvals.push(...c.approvals);
+      this.usage = { ...c.usage };
+      this.risk = c.risk;
+    }
+  }
+
+  /** What a continued run starts from. */
+  carry(): NonNullable<RunInput['carried']> {
+    return { steps: this.steps, approvals: this.approvals, usage: this.usage, risk: this.risk };
+  }
+
+  addUsage(m: ModelUse): void {
+    const u = this.usage;
+    this.usage = {
+      calls: u.calls + 1,
+      inputTokens: u.inputTokens + m.inputTokens,
+      outputTokens: u.outputTokens + m.outputTokens,
+      costUsd: Math.round((u.costUsd + m.costUsd) * 1e6) / 1e6,
+    };
+  }
+
+  /**
+   * At a step boundary with nothing pending: when Temporal suggests it, or every 100 steps, the run
+   * continues as a new workflow run carrying its record, so history never nears its limits.
+   */
+  shouldContinueAsNew(): boolean {
+    if (this.approvals.some((a) => a.status === 'pending')) return false;
+    const sinceStart = this.steps.length - (this.input.carried?.steps.length ?? 0);
+    return sinceStart > 0 && (workflowInfo().continueAsNewSuggested || sinceStart >= STEPS_PER_WORKFLOW_RUN);
+  }
+
+  /** The per-run budget this run has used up, if any. */
+  overBudget(): string | undefined {
+    const b = this.input.agent.budget;
+    if (!b) return undefined;
+    const tokens = this.usage.inputTokens + this.usage.outputTokens;
+    if (b.tokens !== undefined && tokens >= b.tokens) return `the run used ${tokens} model tokens; its budget is ${b.tokens}`;
+    if (b.costUsd !== undefined && this.usage.costUsd >= b.costUsd) return `the run's model calls cost $${this.usage.costUsd}; its budget is $${b.costUsd}`;
+    return undefined;
+  }
 
   /** Queues an audit event of this run (written by the next activity that carries the queue). */
   note(type: AuditEventType, fields: Omit<AuditEventInput, 'eventId' | 'chain' | 'type' | 'at' | 'runId'> = { data: {} }): void {
@@ -92,6 +143,8 @@ export class RunState {
       pendingApprovals: this.approvals.filter((a) => a.status === 'pending'),
       approvals: this.approvals,
       result: this.result,
+      usage: this.usage,
+      ...(this.finalModel ? { finalModel: this.finalModel } : {}),
       ...(this.error ? { error: this.error } : {}),
       ...(this.waitingFor ? { waitingFor: this.waitingFor } : {}),
     };

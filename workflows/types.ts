@@ -37,6 +37,8 @@ export interface AgentSpec {
   phase: AutonomyPhase;
   /** Used when the phase (not a policy) requires approval, and as the default expiry. */
   approvalDefaults: { group: string; expiresMs: number };
+  /** Per-run model budget (routing.budgets.perRun). */
+  budget?: { tokens?: number; costUsd?: number };
 }
 
 export interface RunInput {
@@ -49,6 +51,8 @@ export interface RunInput {
   identity?: RunIdentity;
   /** sha256 of the canonical input, computed by the API for the audit trail. */
   inputDigest?: string;
+  /** Set when the run continued as new: its record so far. */
+  carried?: { steps: StepView[]; approvals: Approval[]; usage: RunUsage; risk: 'low' | 'medium' | 'high' };
 }
 
 export interface ToolCall {
@@ -135,6 +139,27 @@ export interface ToolResultView {
   durationMs?: number;
 }
 
+/** Which model answered a planning call, why, and what it cost. */
+export interface ModelUse {
+  /** Configured provider name (`embedded`, or a key of `models`). */
+  provider: string;
+  /** The provider's model id. */
+  model: string;
+  reason: string;
+  /** The run's data classification the choice was made for. */
+  classification: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface RunUsage {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
 export interface StepView {
   index: number;
   tool: string;
@@ -144,6 +169,8 @@ export interface StepView {
   status: 'proposed' | 'awaiting_approval' | 'running' | 'completed' | 'denied' | 'rejected' | 'failed';
   result?: ToolResultView;
   error?: string;
+  /** The model that proposed this step. */
+  model?: ModelUse;
 }
 
 export interface RunView {
@@ -158,6 +185,9 @@ export interface RunView {
   result: Json;
   error?: { type: string; message: string };
   waitingFor?: string;
+  /** Model tokens and cost of the whole run, and the model of the final answer. */
+  usage: RunUsage;
+  finalModel?: ModelUse;
 }
 
 /** What a planner proposes next. */
@@ -194,6 +224,12 @@ export const ErrorTypes = {
   ToolCallFailed: 'ToolCallFailed',
   PlannerFailed: 'PlannerFailed',
   AgentFailed: 'AgentFailed',
+  /** Model routing and model output (see activities/model.ts). */
+  ProviderUnavailable: 'ProviderUnavailable',
+  ModelsExhausted: 'ModelsExhausted',
+  ModelRoutingDenied: 'ModelRoutingDenied',
+  ModelOutputInvalid: 'ModelOutputInvalid',
+  BudgetExceeded: 'BudgetExceeded',
 } as const;
 
 /** The groups whose members may decide an approval now: the required group, plus the escalation group once escalated. */

@@ -77,6 +77,16 @@ export const ApprovalSchema = z.object({
   replaces: z.string().optional(),
 });
 
+const ModelUseSchema = z.object({
+  provider: z.string(),
+  model: z.string(),
+  reason: z.string(),
+  classification: z.string(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  costUsd: z.number(),
+});
+
 export const RunViewSchema = z.object({
   runId: z.string(),
   agent: z.string(),
@@ -93,8 +103,9 @@ export const RunViewSchema = z.object({
         .optional(),
       approvalId: z.string().optional(),
       status: z.string(),
-      result: z.object({ isError: z.boolean(), data: z.json() }).optional(),
+      result: z.object({ isError: z.boolean(), data: z.json(), digest: z.string().optional(), durationMs: z.number().optional() }).optional(),
       error: z.string().optional(),
+      model: ModelUseSchema.optional(),
     }),
   ),
   pendingApprovals: z.array(ApprovalSchema),
@@ -102,6 +113,8 @@ export const RunViewSchema = z.object({
   result: z.json(),
   error: z.object({ type: z.string(), message: z.string() }).optional(),
   waitingFor: z.string().optional(),
+  usage: z.object({ calls: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number() }),
+  finalModel: ModelUseSchema.optional(),
 });
 
 export const ErrorBodySchema = z.object({

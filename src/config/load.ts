@@ -147,6 +147,17 @@ function checkReferences(cfg: FileConfig, file: string, lineOf: (p: PropertyKey[
         throw new ConfigError(`agents.${name}.playbook: "${s.tool}" is not on a server of this agent`, file, lineOf(['agents', name, 'playbook', i]));
     });
   }
+  cfg.routing.routes.forEach((r, i) => {
+    r.models.forEach((m, j) => {
+      if (m !== 'embedded' && !cfg.models[m]) throw new ConfigError(`routing.routes[${i}].models: unknown model provider "${m}"`, file, lineOf(['routing', 'routes', i, 'models', j]));
+    });
+    r.agents?.forEach((a, j) => {
+      if (!cfg.agents[a]) throw new ConfigError(`routing.routes[${i}].agents: unknown agent "${a}"`, file, lineOf(['routing', 'routes', i, 'agents', j]));
+    });
+  });
+  for (const a of Object.keys(cfg.routing.budgets.perAgent)) {
+    if (!cfg.agents[a]) throw new ConfigError(`routing.budgets.perAgent: unknown agent "${a}"`, file, lineOf(['routing', 'budgets', 'perAgent', a]));
+  }
 }
 
 class InterpolationError extends Error {
@@ -188,5 +199,6 @@ export function agentSpec(config: AirlockConfig, name: string): AgentSpec {
     maxSteps: agent.maxSteps,
     phase: agent.autonomy,
     approvalDefaults: { group: agent.approvals.group, expiresMs: agent.approvals.expiresAfter },
+    ...(agent.budget || config.routing.budgets.perRun ? { budget: agent.budget ?? config.routing.budgets.perRun } : {}),
   };
 }

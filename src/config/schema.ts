@@ -82,7 +82,11 @@ export const AgentSchema = z.strictObject({
   servers: z.array(Id).min(1),
   /** Model provider name (`embedded` or a configured provider). */
   model: z.string().default('embedded'),
-  maxSteps: z.number().int().min(1).max(200).default(20),
+  maxSteps: z.number().int().min(1).max(10_000).default(20),
+  /** Model budget of each run of this agent (default: routing.budgets.perRun). */
+  budget: z.strictObject({ tokens: z.number().int().positive().optional(), costUsd: z.number().positive().optional() }).optional(),
+  /** Classification of what requesters put in `input`; with the servers a run has used, it decides which models may see the run. */
+  inputClassification: z.enum(['public', 'internal', 'confidential', 'restricted']).default('internal'),
   systemPrompt: z.string().default('You are a careful business operations agent. Use the tools to complete the task.'),
   inputSchema: z.record(z.string(), z.unknown()).default({ type: 'object' }),
   /**
@@ -105,22 +109,62 @@ export const AgentSchema = z.strictObject({
 });
 export type AgentConfig = z.infer<typeof AgentSchema>;
 
+/** Where a secret lives: an environment variable or a file (its contents, trimmed). Never the secret itself. */
+const SecretRefSchema = z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], {
+  error: 'expected {env: NAME} or {file: PATH}: a reference to the key, never the key itself',
+});
+
+/** Fields every model provider has. */
+const provider = {
+  /** The endpoint. Unset: the vendor's public API (`openai`, `anthropic`) or a local Ollama (`http://127.0.0.1:11434`). */
+  baseUrl: z.url().optional(),
+  /** The provider's model id (`gpt-4o-mini`, `claude-sonnet-4-5`, `llama3.1`; a deployment's model for vLLM). */
+  model: z.string().min(1),
+  /** Credentials reference (`{env: NAME}` or `{file: PATH}`), resolved at the first call, never logged. */
+  apiKey: SecretRefSchema.optional(),
+  /** Where the provider processes data, as a label routing and audit can match on (`on-prem`, `eu`, `us`, …). */
+  residency: z.string().min(1).default('unspecified'),
+  /** The highest data classification this provider may see. */
+  clearance: Classification,
+  /** USD per million tokens, for budgets and cost records. */
+  price: z
+    .strictObject({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) })
+    .default({ inputPerMTok: 0, outputPerMTok: 0 }),
+  /** Stream the answer (tool calls then arrive as deltas). */
+  streaming: z.boolean().default(false),
+  /** Most tokens the model may generate per call. */
+  maxTokens: z.number().int().positive().default(1024),
+  temperature: z.number().min(0).max(2).default(0),
+  /** Per model call; the activity's own timeout still applies. */
+  timeout: DurationSchema.default(60_000),
+};
+
 export const ProviderSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('openai'),
-    baseUrl: z.url().optional(),
-    model: z.string().min(1),
-    /** Name of the environment variable holding the API key (never the key itself). */
-    apiKeyEnv: z.string().optional(),
-    temperature: z.number().min(0).max(2).default(0),
-    timeout: DurationSchema.default(60_000),
-  }),
+  /** OpenAI, or any OpenAI-compatible chat-completions endpoint (vLLM, Ollama's /v1, LM Studio, Azure OpenAI). */
+  z
+    .strictObject({
+      kind: z.literal('openai'),
+      ...provider,
+      /** Older spelling of `apiKey: {env: NAME}`; an unset variable means no key (local servers). */
+      apiKeyEnv: z.string().min(1).optional(),
+      /** Azure OpenAI: `baseUrl` is the resource endpoint (`https://NAME.openai.azure.com`). */
+      azure: z.strictObject({ apiVersion: z.string().min(1), deployment: z.string().min(1) }).optional(),
+    })
+    .refine((p) => !(p.apiKey && p.apiKeyEnv), { message: 'give apiKey or apiKeyEnv, not both', path: ['apiKeyEnv'] })
+    .refine((p) => !p.azure || p.baseUrl, { message: 'azure needs baseUrl (the resource endpoint, https://NAME.openai.azure.com)', path: ['azure'] }),
+  /** Anthropic's Messages API. */
+  z
+    .strictObject({ kind: z.literal('anthropic'), ...provider, temperature: z.number().min(0).max(1).default(0) })
+    .refine((p) => p.apiKey, { message: 'anthropic needs apiKey ({env: NAME} or {file: PATH})', path: ['apiKey'] }),
+  /** Ollama's native API (`/api/chat`). */
+  z.strictObject({ kind: z.literal('ollama'), ...provider }),
 ]);
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 
 export const FileConfigSchema = z.strictObject({
   dataDir: z.string().default('.airlock'),
   api: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(3000) }).prefault({}),
+  /** Prometheus metrics and OpenTelemetry traces. */
   observability: z
     .strictObject({
       /** `service.name` of exported spans. */
@@ -202,6 +246,7 @@ export const FileConfigSchema = z.strictObject({
       urlAllowlist: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
+  /** The audit trail: SQLite under the data dir by default, PostgreSQL when `databaseUrl` is set. */
   audit: z
     .strictObject({
       /** `postgres://…`; empty or unset means the embedded SQLite file. Use `${env.NAME}` to keep the password out of the file. */
@@ -223,6 +268,37 @@ export const FileConfigSchema = z.strictObject({
     })
     .prefault({}),
   models: z.record(Id, ProviderSchema).default({}),
+  /** Which model serves which task, by data classification; and what runs and agents may spend. */
+  routing: z
+    .strictObject({
+      /** The first matching route wins; a run no route matches uses its agent's `model`. */
+      routes: z
+        .array(
+          z.strictObject({
+            /** Task class (`plan`, `summarize`, `extract`, `classify-sensitivity`, …) or `*`. */
+            task: z.string().min(1),
+            /** Only for these agents (default: all). */
+            agents: z.array(Id).min(1).optional(),
+            /** Only when the run's data is classified as one of these (default: any). */
+            classification: z.array(z.enum(['public', 'internal', 'confidential', 'restricted'])).min(1).optional(),
+            /** The fallback chain, in order: `embedded` or names of `models`. */
+            models: z.array(z.string().min(1)).min(1),
+            reason: z.string().optional(),
+          }),
+        )
+        .default([]),
+      budgets: z
+        .strictObject({
+          /** Per run: model tokens (input + output) and cost in USD. */
+          perRun: z.strictObject({ tokens: z.number().int().positive().optional(), costUsd: z.number().positive().optional() }).optional(),
+          /** Per agent, over a rolling window. */
+          perAgent: z
+            .record(Id, z.strictObject({ tokens: z.number().int().positive().optional(), costUsd: z.number().positive().optional(), window: DurationSchema.default(86_400_000) }))
+            .default({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   servers: z.record(Id, ServerSchema).default({}),
   agents: z.record(Id, AgentSchema).default({}),
 });

@@ -1,5 +1,5 @@
 import type { Json, JsonObject, PlanOutput, StepView } from '../../workflows/types.js';
-import { PlannerOutputError, type PlanContext, type Planner } from './types.js';
+import { PlannerOutputError, type PlanContext, type Planner, type PlanResult } from './types.js';
 
 /**
  * The default planner: no model, no API key. It follows the agent's playbook step by step,
@@ -10,7 +10,11 @@ import { PlannerOutputError, type PlanContext, type Planner } from './types.js';
 export class EmbeddedPlanner implements Planner {
   readonly name = 'embedded';
 
-  async plan(ctx: PlanContext): Promise<PlanOutput> {
+  async plan(ctx: PlanContext): Promise<PlanResult> {
+    return { output: this.next(ctx), usage: { inputTokens: 0, outputTokens: 0 }, model: 'embedded' };
+  }
+
+  private next(ctx: PlanContext): PlanOutput {
     const done = ctx.steps.filter((s) => s.status === 'completed');
     const failed = done.find((s) => s.result?.isError);
     if (failed) return { kind: 'fail', reason: `${failed.tool} returned an error: ${JSON.stringify(failed.result?.data)}` };

@@ -13,6 +13,8 @@ import { tracingActivityInterceptors, workflowTracingSinks } from '../observabil
 import { workflowBundle } from './bundle.js';
 import { createRedactor, openAuditStore } from '../audit/index.js';
 import { RegistryAudit } from '../audit/registry.js';
+import { BlobStore } from '../blobs/store.js';
+import { join } from 'node:path';
 
 export interface AirlockWorker {
   worker: Worker;
@@ -36,9 +38,16 @@ export async function createWorker(config: AirlockConfig, connection: NativeConn
     secrets: defaultSecretSource(config.env),
     allowedHosts: config.registry.allowedHosts,
   });
+  // LangChain would send every prompt and tool result to LangSmith when these are set: not from here.
+  for (const v of ['LANGSMITH_TRACING', 'LANGCHAIN_TRACING_V2', 'LANGCHAIN_TRACING']) {
+    if (process.env[v]) {
+      log.warn({ variable: v }, 'LangChain tracing to LangSmith is switched off in Airlock workers: it would export prompts and tool results');
+      delete process.env[v];
+    }
+  }
   const policies = new PolicySource(config.policy.dir);
   log.info({ dir: config.policy.dir, version: (policies.current() as { version: string }).version }, 'policies loaded');
-  const activities = createActivities({ config, pool, planners: createPlanners(config), policies, audit, redactor: createRedactor(config) });
+  const activities = createActivities({ config, pool, planners: createPlanners(config), policies, audit, redactor: createRedactor(config), blobs: new BlobStore(join(config.dataDir, 'blobs')) });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -1,83 +1,92 @@
-// A real HTTP server speaking the OpenAI chat-completions wire format (JSON and SSE streaming),
-// answering from a script. LangChain's ChatOpenAI client does the talking in the tests.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// A real HTTP server speaking the OpenAI chat-completions wire format (JSON, and SSE
+// `chat.completion.chunk` streaming with tool-call deltas split across chunks and usage in a final
+// chunk when `stream_options.include_usage`), answering from a script. LangChain's ChatOpenAI (or
+// AzureChatOpenAI: `/openai/deployments/<name>/chat/completions`) does the talking in the tests.
+import type { ServerResponse } from 'node:http';
+import { argsText, DEFAULT_USAGE, parseToolResult, pieces, startScripted, type DelimitedResult, type Script, type ScriptedServer, type ScriptReply } from './scriptedCommon.js';
+
+export type { ScriptReply } from './scriptedCommon.js';
 
 export interface ChatRequest {
   model: string;
   messages: Array<{ role: string; content: string | null; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>;
   tools?: Array<{ type: string; function: { name: string; description?: string; parameters?: unknown } }>;
   stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  temperature?: number;
 }
 
-export type ScriptReply = { toolCall: { name: string; args: Record<string, unknown> } } | { text: string } | { status: number; body: unknown };
+export type ScriptedOpenAI = ScriptedServer<ChatRequest>;
 
-export interface ScriptedOpenAI {
-  baseUrl: string;
-  requests: ChatRequest[];
-  close(): Promise<void>;
+export interface ScriptedOpenAIOptions {
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` (or Azure's `api-key`), else 401. */
+  apiKey?: string;
+  /** The model id the server reports (default: the requested one). */
+  model?: string;
+  usage?: { input: number; output: number };
 }
 
-async function readJson(req: IncomingMessage): Promise<ChatRequest> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString()) as ChatRequest;
+export async function startScriptedOpenAI(script: Script<ChatRequest>, opts: ScriptedOpenAIOptions = {}): Promise<ScriptedOpenAI> {
+  const usage = opts.usage ?? DEFAULT_USAGE;
+  return startScripted<ChatRequest>(
+    {
+      matches: (method, path) => method === 'POST' && path.endsWith('/chat/completions'),
+      checkAuth: (headers, key) =>
+        headers.authorization === `Bearer ${key}` || headers['api-key'] === key
+          ? undefined
+          : { status: 401, body: { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } } },
+      errorBody: (status) => ({ error: { message: status === 429 ? 'Rate limit reached' : `scripted error ${status}`, type: status === 429 ? 'rate_limit_exceeded' : 'server_error' } }),
+      answer: (reply, body, res, n) => answer(reply, body, res, n, opts.model ?? body.model, usage),
+    },
+    script,
+    { apiKey: opts.apiKey, basePath: '/v1' },
+  );
 }
 
-export async function startScriptedOpenAI(script: (req: ChatRequest) => ScriptReply): Promise<ScriptedOpenAI> {
-  const requests: ChatRequest[] = [];
-  let n = 0;
-  const server: Server = createServer(async (req, res) => {
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
-      return;
+function answer(reply: Extract<ScriptReply, { text: string } | { toolCall: unknown }>, body: ChatRequest, res: ServerResponse, n: number, model: string, u: { input: number; output: number }) {
+  const id = `chatcmpl-${n}`;
+  const call = 'toolCall' in reply ? { id: `call_${n}`, name: reply.toolCall.name, arguments: argsText(reply.toolCall.args) } : undefined;
+  const content = reply.text ?? null;
+  const finish = reply.truncated ? 'length' : call ? 'tool_calls' : 'stop';
+  const usage = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output };
+  if (body.stream) {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const send = (obj: object) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+    const chunk = (delta: object, finish_reason: string | null = null) =>
+      send({ id, object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason }], ...(body.stream_options?.include_usage ? { usage: null } : {}) });
+    chunk({ role: 'assistant', content: '' });
+    if (content) for (const p of pieces(content)) chunk({ content: p });
+    if (call) {
+      // The call's id and name come first, then its arguments in several deltas, as OpenAI sends them.
+      chunk({ tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] });
+      for (const p of pieces(call.arguments)) chunk({ tool_calls: [{ index: 0, function: { arguments: p } }] });
     }
-    const body = await readJson(req);
-    requests.push(body);
-    const reply = script(body);
-    if ('status' in reply) {
-      res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
-      return;
-    }
-    const id = `chatcmpl-${++n}`;
-    const toolCalls =
-      'toolCall' in reply ? [{ index: 0, id: `call_${n}`, type: 'function', function: { name: reply.toolCall.name, arguments: JSON.stringify(reply.toolCall.args) } }] : undefined;
-    const content = 'text' in reply ? reply.text : null;
-    const finish = toolCalls ? 'tool_calls' : 'stop';
-    const usage = { prompt_tokens: 50, completion_tokens: 10, total_tokens: 60 };
-    if (body.stream) {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunk = (delta: object, finish_reason: string | null) =>
-        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason }] })}\n\n`);
-      chunk({ role: 'assistant', content: content ?? '', ...(toolCalls ? { tool_calls: toolCalls } : {}) }, null);
-      chunk({}, finish);
-      res.end('data: [DONE]\n\n');
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        id,
-        object: 'chat.completion',
-        created: 0,
-        model: body.model,
-        choices: [{ index: 0, finish_reason: finish, message: { role: 'assistant', content, ...(toolCalls ? { tool_calls: toolCalls.map(({ index: _i, ...t }) => t) } : {}) } }],
-        usage,
-      }),
-    );
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+    chunk({}, finish);
+    if (body.stream_options?.include_usage) send({ id, object: 'chat.completion.chunk', created: 0, model, choices: [], usage });
+    res.end('data: [DONE]\n\n');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' }).end(
+    JSON.stringify({
+      id,
+      object: 'chat.completion',
+      created: 0,
+      model,
+      choices: [
+        {
+          index: 0,
+          finish_reason: finish,
+          message: { role: 'assistant', content, ...(call ? { tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }] } : {}) },
+        },
+      ],
+      usage,
+    }),
+  );
 }
 
-/** The tool results the model has seen so far, in order (parsed JSON content of `tool` messages). */
-export function toolResults(req: ChatRequest): Array<{ isError: boolean; data: any }> {
-  return req.messages.filter((m) => m.role === 'tool').map((m) => JSON.parse(m.content ?? 'null'));
+/** The tool results the model has seen so far, in order (`tool` messages, parsed from their delimiters). */
+export function toolResults(req: ChatRequest): DelimitedResult[] {
+  return req.messages.filter((m) => m.role === 'tool').map((m) => parseToolResult(m.content ?? ''));
 }

@@ -72,20 +72,24 @@ describe('OpenAI-compatible model provider', () => {
     assert.equal(toolResults(last).length, 6, 'every tool result went back to the model');
   });
 
-  test('a hallucinated tool is denied with a clear reason and never runs', async () => {
+  test('a hallucinated tool gets two repair attempts, then fails the run with the reason; it never runs', async () => {
     const runId = await s.startRun({ ...DEMO_INPUT, message: 'hallucinate' });
     const done = await s.waitForRun(runId, (v) => v.status === 'failed');
-    assert.equal(done.error?.type, 'PolicyDenied');
-    assert.match(done.error!.message, /billing\.wire_transfer.*does not exist/);
-    assert.equal(done.steps[0]!.status, 'denied');
+    assert.equal(done.error?.type, 'ModelOutputInvalid');
+    assert.match(done.error!.message, /billing\.wire_transfer, which is not among the tools offered/);
+    assert.equal(done.steps.length, 0, 'nothing was proposed to the control layer');
+    const mine = llm.requests.filter((r) => r.messages.some((m) => m.content?.includes('hallucinate')));
+    assert.equal(mine.length, 3, 'one answer and two repairs');
+    assert.match(mine[1]!.messages.at(-1)!.content!, /could not be used: .*wire_transfer/, 'the repair tells the model what was wrong');
   });
 
-  test('an empty model answer fails the run cleanly instead of retrying forever', async () => {
+  test('an empty model answer is repaired a bounded number of times, then fails cleanly', async () => {
     const runId = await s.startRun({ ...DEMO_INPUT, message: 'garbage' });
     const done = await s.waitForRun(runId, (v) => v.status === 'failed');
-    assert.equal(done.error?.type, 'PlannerFailed');
+    assert.equal(done.error?.type, 'ModelOutputInvalid');
+    assert.match(done.error!.message, /neither a tool call nor an answer|empty/);
     const calls = llm.requests.filter((r) => r.messages.some((m) => m.content?.includes('garbage'))).length;
-    assert.equal(calls, 1, 'PlannerFailed is not retried');
+    assert.equal(calls, 3, 'one answer and two repairs, no more');
   });
 
   test('schema-violating and oversized args are denied before policy, with the reason', async () => {

@@ -9,32 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../../src/config/load.js';
 import type { ServerConfig } from '../../src/config/schema.js';
+import { shopPolicyDir, shopServer, SHAPESHIFTER } from '../helpers/shop.js';
 import { startTestStack, waitFor, type TestStack } from '../helpers/stack.js';
-
-const SHAPESHIFTER = join(ROOT, 'test', 'fixtures', 'mcp', 'shapeshifter.ts');
-
-/** A policy dir: the demo policies plus the shop server's one read tool. */
-function policyDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-reg-policies-'));
-  cpSync(join(ROOT, 'examples', 'policies'), dir, { recursive: true });
-  const schema = join(dir, 'schema.cedarschema');
-  const text = readFileSync(schema, 'utf8').trimEnd();
-  writeFileSync(
-    schema,
-    `${text.slice(0, -1)}  type LookupArgs = { orderId: String, sidenote?: String };
-${['shop', 'vault-shop', 'broken-shop']
-  .map(
-    (id) => `  action "${id}.lookup" in [read] appliesTo {
-    principal: [User, ServiceAccount], resource: Tool,
-    context: { agent: Agent, phase: String, runId: String, now: datetime, args: LookupArgs },
-  };`,
-  )
-  .join('\n')}
-}
-`,
-  );
-  return dir;
-}
 
 function airlock(config: string, ...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), '--config', config, ...args], {
@@ -118,18 +94,9 @@ describe('drift inside a governed run', () => {
       env: { AIRLOCK_LOG_LEVEL: 'debug' },
       logSink: (line) => void logs.push(line),
       overrides: (cfg) => {
-        cfg.policy.dir = policyDir();
+        cfg.policy.dir = shopPolicyDir(['shop', 'vault-shop', 'broken-shop']);
         cfg.registry.lockFile = lockFile;
-        const shop = (mode: string, credentials: ServerConfig['credentials'] = []): ServerConfig => ({
-          transport: 'stdio',
-          command: process.execPath,
-          args: ['--import', 'tsx', SHAPESHIFTER, mode],
-          cwd: ROOT,
-          env: {},
-          classification: 'internal',
-          status: 'approved',
-          credentials,
-        });
+        const shop = shopServer;
         cfg.servers.shop = shop('rugpull');
         cfg.servers['vault-shop'] = shop('honest', [{ from: { file: canaryFile }, inject: { env: 'SHOP_API_TOKEN' } }]);
         cfg.servers.poisoned = shop('poisoned');
