@@ -44,7 +44,8 @@ export function createAuditWriter({ audit, redactor }: AuditDeps) {
     if (!wfRun) throw ApplicationFailure.nonRetryable('audited activities run inside a workflow', 'AuditUnavailable');
     return events.map(({ key, ...e }) => ({
       ...e,
-      eventId: `${wfRun}/a${info.activityId}/${key}`,
+      // Local and scheduled activities number their ids separately.
+      eventId: `${wfRun}/${info.isLocal ? 'l' : 'a'}${info.activityId}/${key}`,
       chain: `run:${runId}`,
       runId,
     }));

@@ -12,20 +12,30 @@ import {
   isCancellation,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
   setHandler,
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { decideApprovalUpdate, getRunQuery } from './definitions.js';
-import { AUDIT_WRITE, CONTROL_DECISION, MODEL_CALL, TOOL_CALL_ONCE, TOOL_CALL_RETRYING } from './presets.js';
+import { AUDIT_WRITE, CONTROL_DECISION, CONTROL_DECISION_LOCAL, EMBEDDED_PLAN_LOCAL, MODEL_CALL, TOOL_CALL_ONCE, TOOL_CALL_RETRYING } from './presets.js';
 import { RunState } from './runState.js';
 import type { AuditEventInput } from '../src/audit/types.js';
 import { ErrorTypes, type Approval, type DecideApprovalInput, type Decision, type Json, type JsonObject, type RunInput, type RunView, type StepView } from './types.js';
 
 const { plan } = proxyActivities<Activities>(MODEL_CALL);
+const { decide: decideLocally } = proxyLocalActivities<Activities>(CONTROL_DECISION_LOCAL);
 const { decide } = proxyActivities<Activities>(CONTROL_DECISION);
+const { plan: planLocally } = proxyLocalActivities<Activities>(EMBEDDED_PLAN_LOCAL);
+
+/**
+ * Runs started before decisions and embedded plans became local activities replay with regular
+ * ones (versioned with `patched`), so in-flight runs survive the upgrade.
+ */
+const LOCAL_CONTROL_PATCH = 'local-control-activities';
 const { callTool } = proxyActivities<Activities>(TOOL_CALL_RETRYING);
 const { audit } = proxyActivities<Activities>(AUDIT_WRITE);
 
@@ -85,11 +95,13 @@ function buildGraph(run: RunState) {
     for (;;) {
       const purpose = `plan step ${run.steps.length + 1}${exclude.length ? ` without ${exclude.join(', ')}` : ''}${repair ? ' (repair)' : ''}`;
       try {
-        const r = await carryingAudit(run, (events) =>
-          plan.executeWithOptions({ ...MODEL_CALL, summary: purpose }, [
-            { runId, agent: agent.name, input: run.input.input, steps: run.steps, identity: run.identity, audit: events, exclude, ...(repair ? { repair } : {}) },
-          ]),
-        );
+        const r = await carryingAudit(run, (events) => {
+          const args = { runId, agent: agent.name, input: run.input.input, steps: run.steps, identity: run.identity, audit: events, exclude, ...(repair ? { repair } : {}) };
+          // The embedded planner answers in microseconds: a local activity, no task-queue round trip.
+          return agent.localPlanning && patched(LOCAL_CONTROL_PATCH)
+            ? planLocally.executeWithOptions({ ...EMBEDDED_PLAN_LOCAL, summary: purpose }, [args])
+            : plan.executeWithOptions({ ...MODEL_CALL, summary: purpose }, [args]);
+        });
         run.addUsage(r.model);
         return r;
       } catch (err) {
@@ -134,11 +146,13 @@ function buildGraph(run: RunState) {
 
   const decideCall = (step: StepView, args: JsonObject, purpose: string) => {
     const [server, ...rest] = step.tool.split('.');
-    return carryingAudit(run, (events) =>
-      decide.executeWithOptions({ ...CONTROL_DECISION, summary: `${purpose} ${step.tool}` }, [
-        { runId, step: step.index, agent, identity: run.identity, call: { server: server!, tool: rest.join('.'), args }, audit: events },
-      ]),
-    );
+    return carryingAudit(run, (events) => {
+      const input = { runId, step: step.index, agent, identity: run.identity, call: { server: server!, tool: rest.join('.'), args }, audit: events };
+      const summary = `${purpose} ${step.tool}`;
+      return patched(LOCAL_CONTROL_PATCH)
+        ? decideLocally.executeWithOptions({ ...CONTROL_DECISION_LOCAL, summary }, [input])
+        : decide.executeWithOptions({ ...CONTROL_DECISION, summary }, [input]);
+    });
   };
   const recordDecision = (step: StepView, decision: Decision) => {
     run.raiseRisk(decision);

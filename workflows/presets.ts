@@ -1,5 +1,5 @@
 // Named timeout and retry presets. No activity runs without a startToCloseTimeout.
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /** Planner (model) calls: bounded retries; malformed output is a non-retryable PlannerFailed. */
 export const MODEL_CALL: ActivityOptions = {
@@ -7,7 +7,7 @@ export const MODEL_CALL: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['PlannerFailed'] },
 };
 
-/** Control decisions: fast, retried a few times; if they keep failing the call does not run (fail closed). */
+/** Control decisions of runs started before they became local activities (see agentRun.ts). */
 export const CONTROL_DECISION: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 4 },
@@ -37,4 +37,19 @@ export const TOOL_CALL_ONCE: ActivityOptions = {
 export const AUDIT_WRITE: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
+
+/**
+ * Control decisions and the embedded planner run as local activities: in the worker that runs the
+ * workflow, recorded in history as markers, without a round trip through the task queue. Same
+ * retries, same fail-closed result.
+ */
+export const CONTROL_DECISION_LOCAL: LocalActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 4 },
+};
+
+export const EMBEDDED_PLAN_LOCAL: LocalActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['PlannerFailed'] },
 };

@@ -37,6 +37,8 @@ export interface AgentSpec {
   phase: AutonomyPhase;
   /** Used when the phase (not a policy) requires approval, and as the default expiry. */
   approvalDefaults: { group: string; expiresMs: number };
+  /** Plans come from the embedded planner alone (no route, no provider): planned in a local activity. */
+  localPlanning?: boolean;
   /** Per-run model budget (routing.budgets.perRun). */
   budget?: { tokens?: number; costUsd?: number };
 }

@@ -199,6 +199,7 @@ export function agentSpec(config: AirlockConfig, name: string): AgentSpec {
     maxSteps: agent.maxSteps,
     phase: agent.autonomy,
     approvalDefaults: { group: agent.approvals.group, expiresMs: agent.approvals.expiresAfter },
+    localPlanning: agent.model === 'embedded' && !config.routing.routes.some((r) => (r.task === 'plan' || r.task === '*') && (!r.agents || r.agents.includes(name))),
     ...(agent.budget || config.routing.budgets.perRun ? { budget: agent.budget ?? config.routing.budgets.perRun } : {}),
   };
 }

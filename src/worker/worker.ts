@@ -1,5 +1,6 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import { createActivities, type Activities } from '../../activities/index.js';
+import type { AuditStore } from '../audit/types.js';
 import type { AirlockConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { createPlanners } from '../models/index.js';
@@ -24,20 +25,31 @@ export interface AirlockWorker {
   shutdown(): Promise<void>;
 }
 
-export async function createWorker(config: AirlockConfig, connection: NativeConnection, log: Logger): Promise<AirlockWorker> {
+export interface WorkerParts {
+  activities: Activities;
+  pool: McpPool;
+  policies: PolicySource;
+  audit: AuditStore;
+  close(): Promise<void>;
+}
+
+/** The activities and what they depend on, as every worker builds them (also used by `npm run bench`). */
+export async function createWorkerParts(config: AirlockConfig, log: Logger): Promise<WorkerParts> {
   const lock = new LockStore(config.registry.lockFile);
   // No audit store, no worker: nothing runs unrecorded.
   const audit = await openAuditStore(config);
   const registryEvents = new RegistryAudit(audit, log);
-  const pool = new McpPool(config.servers, log.child({ component: 'mcp' }), {
-    lock,
-    requirePins: config.registry.requirePins,
-    status: new StatusStore(registryStatusFile(config)),
-    onDrift: (server, detail) => registryEvents.drift(server, detail),
-  }, {
-    secrets: defaultSecretSource(config.env),
-    allowedHosts: config.registry.allowedHosts,
-  });
+  const pool = new McpPool(
+    config.servers,
+    log.child({ component: 'mcp' }),
+    {
+      lock,
+      requirePins: config.registry.requirePins,
+      status: new StatusStore(registryStatusFile(config)),
+      onDrift: (server, detail) => registryEvents.drift(server, detail),
+    },
+    { secrets: defaultSecretSource(config.env), allowedHosts: config.registry.allowedHosts },
+  );
   // LangChain would send every prompt and tool result to LangSmith when these are set: not from here.
   for (const v of ['LANGSMITH_TRACING', 'LANGCHAIN_TRACING_V2', 'LANGCHAIN_TRACING']) {
     if (process.env[v]) {
@@ -48,6 +60,20 @@ export async function createWorker(config: AirlockConfig, connection: NativeConn
   const policies = new PolicySource(config.policy.dir);
   log.info({ dir: config.policy.dir, version: (policies.current() as { version: string }).version }, 'policies loaded');
   const activities = createActivities({ config, pool, planners: createPlanners(config), policies, audit, redactor: createRedactor(config), blobs: new BlobStore(join(config.dataDir, 'blobs')) });
+  return {
+    activities,
+    pool,
+    policies,
+    audit,
+    close: async () => {
+      await pool.close();
+      await audit.close();
+    },
+  };
+}
+
+export async function createWorker(config: AirlockConfig, connection: NativeConnection, log: Logger): Promise<AirlockWorker> {
+  const { activities, pool, audit } = await createWorkerParts(config, log);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -58,6 +84,9 @@ export async function createWorker(config: AirlockConfig, connection: NativeConn
     interceptors: { activity: [tracingActivityInterceptors, activityMetricsInterceptors] },
     sinks: workflowTracingSinks(),
     shutdownGraceTime: '10s',
+    // LangGraph makes workflow tasks CPU-heavy (the sandbox records a stack for every promise):
+    // two workflow threads keep one busy run from delaying the others (see bench/README.md).
+    workflowThreadPoolSize: 2,
   });
   // Anchor the chain heads periodically, and once more on the way out.
   const anchor = () => audit.anchor().catch((err: Error) => log.error({ err: err.message }, 'audit anchoring failed'));
