@@ -71,12 +71,23 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** Set when a worker process dies: every wait fails at once, with its last words. */
+let died: BenchFailure | undefined;
+
 function spawnNode(script: string[], env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d).slice(-8000));
+  child.stderr!.on('data', keep);
+  child.stdout!.on('data', keep);
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) died = new BenchFailure(`${script.join(' ')} exited (${code ?? signal}) during the benchmark; its last output:\n${out}`);
+  });
+  const kill = child.kill.bind(child);
+  child.kill = (sig?: NodeJS.Signals | number) => ((stopping = true), kill(sig));
   return new Promise((res, rej) => {
-    child.once('exit', (code) => rej(new BenchFailure(`${script.join(' ')} exited ${code}: ${err}`)));
+    child.once('exit', () => rej(died));
     child.stdout!.on('data', (d) => /ready/.test(String(d)) && res(child));
     setTimeout(() => res(child), 60_000).unref();
   });
@@ -85,6 +96,7 @@ function spawnNode(script: string[], env: Record<string, string>): Promise<Child
 async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (died) throw died;
     const v = await fn().catch(() => undefined);
     if (v !== undefined && ok(v)) return v;
     if (Date.now() > deadline) throw new BenchFailure(`timed out waiting for ${what} (last: ${JSON.stringify(v)})`);
@@ -347,11 +359,20 @@ async function main() {
   const config = loadConfig({ env });
   const sections: Section[] = [];
   const started = new Date();
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  const file = join(ROOT, 'bench', 'results', `${started.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  // Written after every section, so a long run that fails late keeps what it measured.
+  const save = (complete: boolean) => writeFileSync(file, JSON.stringify({ started: started.toISOString(), machine, quick, paused: PAUSED, approvals: APPROVALS, complete, sections }, null, 2));
+  const push = (s: Section) => {
+    sections.push(s);
+    save(false);
+  };
   say(`data in ${dir}; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
 
   if (only.has('governance')) {
     say('1. per-call governance overhead…');
-    sections.push(await benchGovernance({ config, iterations: quick ? 100 : 1000, log }));
+    push(await benchGovernance({ config, iterations: quick ? 100 : 1000, log }));
   }
   let stepMs: number | undefined;
   if (['steps', 'approval', 'paused'].some((s) => only.has(s)) || only.has('langgraph')) {
@@ -368,15 +389,15 @@ async function main() {
         say('2. governed steps vs bare Temporal…');
         const s = await benchSteps(ctx);
         stepMs = (benchSteps as { perStepMs?: number }).perStepMs;
-        if (only.has('steps')) sections.push(s);
+        if (only.has('steps')) push(s);
       }
       if (only.has('approval')) {
         say('3. approval resume latency…');
-        sections.push(await benchApproval(ctx));
+        push(await benchApproval(ctx));
       }
       if (only.has('paused')) {
         say('4. paused runs at scale…');
-        sections.push(await benchPaused(ctx));
+        push(await benchPaused(ctx));
       }
     } finally {
       worker.kill('SIGTERM');
@@ -387,18 +408,14 @@ async function main() {
   }
   if (only.has('langgraph')) {
     say("5. LangGraph's checkpointer vs Temporal…");
-    sections.push(await benchLangGraph({ config, steps: STEPS, runs: quick ? 5 : 20, log, airlockPerStepMs: stepMs }));
+    push(await benchLangGraph({ config, steps: STEPS, runs: quick ? 5 : 20, log, airlockPerStepMs: stepMs }));
   }
   if (only.has('startup')) {
     say('6. start-up…');
-    sections.push(await benchStartup());
+    push(await benchStartup());
   }
 
-  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-  const out = { started: started.toISOString(), machine, quick, paused: PAUSED, approvals: APPROVALS, sections };
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  const file = join(ROOT, 'bench', 'results', `${started.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
-  writeFileSync(file, JSON.stringify(out, null, 2));
+  save(true);
   process.stdout.write(`# Airlock benchmarks\n\n${machine}\n${table(sections)}\n\nwritten to ${file}\n`);
   rmSync(dir, { recursive: true, force: true });
 }

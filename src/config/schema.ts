@@ -200,6 +200,18 @@ export const FileConfigSchema = z.strictObject({
         .refine((t) => typeof t !== 'object' || !t.certFile === !t.keyFile, 'certFile and keyFile go together'),
       /** Name of the environment variable holding a Temporal Cloud API key (never the key itself). Implies TLS. */
       apiKeyEnv: z.string().optional(),
+      /** Worker tuning (see bench/README.md). */
+      worker: z
+        .strictObject({
+          /**
+           * Runs kept in the worker's cache. A LangGraph run holds several MB; runs out of the cache are
+           * replayed from history when they wake up (an approval), so thousands of paused runs cost no memory.
+           */
+          maxCachedWorkflows: z.number().int().min(0).default(100),
+          /** Threads executing workflow tasks (LangGraph makes them CPU-heavy). */
+          workflowThreads: z.number().int().min(1).max(16).default(2),
+        })
+        .prefault({}),
       /** Path to a `temporal` CLI binary; default: PATH, then the project's .tools virtualenv. */
       cli: z.string().optional(),
       devServer: z

@@ -84,9 +84,10 @@ export async function createWorker(config: AirlockConfig, connection: NativeConn
     interceptors: { activity: [tracingActivityInterceptors, activityMetricsInterceptors] },
     sinks: workflowTracingSinks(),
     shutdownGraceTime: '10s',
-    // LangGraph makes workflow tasks CPU-heavy (the sandbox records a stack for every promise):
-    // two workflow threads keep one busy run from delaying the others (see bench/README.md).
-    workflowThreadPoolSize: 2,
+    // LangGraph makes workflow tasks CPU-heavy (the sandbox records a stack for every promise), and
+    // each cached run holds several MB: more threads, and a bounded cache (see bench/README.md).
+    workflowThreadPoolSize: config.temporal.worker.workflowThreads,
+    maxCachedWorkflows: config.temporal.worker.maxCachedWorkflows,
   });
   // Anchor the chain heads periodically, and once more on the way out.
   const anchor = () => audit.anchor().catch((err: Error) => log.error({ err: err.message }, 'audit anchoring failed'));
