@@ -256,12 +256,13 @@ async function benchPaused(ctx: Ctx): Promise<Section> {
   const list1000 = await list(1000);
 
   say(`approving ${PAUSED} runs…`);
+  const doneBefore = await count(`AirlockAgent = 'bench-approver' AND AirlockStatus = 'completed'`);
   const [approveMs] = await time(async () => {
     await pool(runIds, 50, async (id) => {
       const r = await apiCall(ctx, 'POST', `/v1/approvals/${id}.a0/decision`, bob, { decision: 'approve' });
       if (r.status !== 200) throw new BenchFailure(`approval of ${id} lost: ${r.status} ${JSON.stringify(r.body)}`);
     });
-    await waitFor('all approved runs to complete', () => count(`AirlockAgent = 'bench-approver' AND AirlockStatus = 'completed'`), (n) => n >= PAUSED + APPROVALS, 60 * 60_000);
+    await waitFor('all approved runs to complete', () => count(`AirlockAgent = 'bench-approver' AND AirlockStatus = 'completed'`), (n) => n >= doneBefore + PAUSED, 60 * 60_000);
   });
   const notes = noteTimes(ctx.config);
   const missing = runIds.filter((_, i) => !notes.has(`bench p-${tag}-${i}`)).length;
