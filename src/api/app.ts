@@ -30,6 +30,7 @@ import { ApiError, badRequest, conflict, FAILURE_STATUS, forbidden, gone, notFou
 import { openApiDocument } from './openapi.js';
 import { requestTracing } from '../observability/http.js';
 import { metricsHandler, observeApprovalDecision } from '../observability/metrics.js';
+import { allRecords } from '../audit/index.js';
 import { RegistryAudit } from '../audit/registry.js';
 import { buildReadinessReport } from '../readiness/report.js';
 import type { AuditRecord, AuditStore } from '../audit/types.js';
@@ -212,13 +213,7 @@ export function createApp({ config, client, verifier, log, audit }: ApiDeps) {
     const { format, ...q } = AuditQuerySchema.parse(req.query);
     if (format === 'jsonl') {
       res.type('application/x-ndjson').setHeader('content-disposition', 'attachment; filename="airlock-audit.jsonl"');
-      let after = q.after;
-      for (;;) {
-        const page = await audit.query({ ...q, after, limit: 1000 });
-        for (const r of page) res.write(`${JSON.stringify(r)}\n`);
-        if (page.length < 1000) break;
-        after = page.at(-1)!.seq;
-      }
+      for await (const r of allRecords(audit, q)) res.write(`${JSON.stringify(r)}\n`);
       return void res.end();
     }
     const records = await audit.query(q);
@@ -228,12 +223,7 @@ export function createApp({ config, client, verifier, log, audit }: ApiDeps) {
     requireReader(req, "a run's audit trail");
     const { runId } = RunIdParamsSchema.parse(req.params);
     const records: AuditRecord[] = [];
-    for (let after: number | undefined; ; ) {
-      const page = await audit.query({ runId, after, limit: 1000 });
-      records.push(...page);
-      if (page.length < 1000) break;
-      after = page.at(-1)!.seq;
-    }
+    for await (const r of allRecords(audit, { runId })) records.push(r);
     if (!records.length) throw notFound(`audit records of run ${runId}`);
     res.json({ runId, records });
   });

@@ -5,7 +5,7 @@ import { defaultSecretSource } from '../registry/credentials.js';
 import { PostgresAuditStore } from './postgres.js';
 import { Redactor } from './redact.js';
 import { SqliteAuditStore } from './sqlite.js';
-import type { AuditStore } from './types.js';
+import type { AuditQuery, AuditRecord, AuditStore } from './types.js';
 
 export function auditPaths(config: AirlockConfig): { file: string; anchorFile: string } {
   return { file: resolve(config.dataDir, config.audit.file), anchorFile: resolve(config.dataDir, config.audit.anchorFile) };
@@ -32,6 +32,16 @@ export function createRedactor(config: AirlockConfig): Redactor {
     }
   }
   return new Redactor({ fields: config.audit.redact, secrets });
+}
+
+/** Every record matching a query, in write order, a page at a time (exports and run stories). */
+export async function* allRecords(store: AuditStore, q: Omit<AuditQuery, 'limit'>): AsyncGenerator<AuditRecord> {
+  for (let after = q.after; ; ) {
+    const page = await store.query({ ...q, after, limit: 1000 });
+    yield* page;
+    if (page.length < 1000) return;
+    after = page.at(-1)!.seq;
+  }
 }
 
 export type { AuditStore } from './types.js';

@@ -41,7 +41,6 @@ export function redactUrl(url: string): string {
 export class PostgresAuditStore implements AuditStore {
   readonly kind = 'postgres' as const;
   readonly location: string;
-  private ready?: Promise<void>;
 
   private constructor(
     private readonly pool: pg.Pool,

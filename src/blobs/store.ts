@@ -17,6 +17,9 @@ export interface BlobRef {
 export const isBlobRef = (v: unknown): v is BlobRef => !!v && typeof v === 'object' && typeof (v as BlobRef).$blob === 'string';
 
 export class BlobStore {
+  /** Recently read values: every plan of a run resolves the same references again. Content-addressed, so never stale. */
+  private readonly cache = new Map<string, Json>();
+
   constructor(readonly dir: string) {}
 
   /** The value itself when small, else a reference to it (written once). */
@@ -38,8 +41,13 @@ export class BlobStore {
   get(ref: BlobRef): Json {
     const hash = ref.$blob.replace(/^sha256:/, '');
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`not a blob reference: ${ref.$blob}`);
+    const hit = this.cache.get(hash);
+    if (hit !== undefined) return hit;
     try {
-      return JSON.parse(readFileSync(this.file(hash), 'utf8')) as Json;
+      const value = JSON.parse(readFileSync(this.file(hash), 'utf8')) as Json;
+      if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(hash, value);
+      return value;
     } catch (err) {
       throw new Error(`blob ${ref.$blob} is unreadable from ${this.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }

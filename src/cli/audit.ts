@@ -1,6 +1,6 @@
 // `airlock audit …`: verify the hash chains and anchors, anchor now, export records.
 import type { Command } from 'commander';
-import { auditPaths, openAuditStore } from '../audit/index.js';
+import { allRecords, auditPaths, openAuditStore } from '../audit/index.js';
 import { readAnchors } from '../audit/anchorFile.js';
 import { verifyRecords, type VerifyReport } from '../audit/chain.js';
 import type { AuditStore } from '../audit/types.js';
@@ -71,12 +71,7 @@ export function auditCommands(program: Command, load: () => AirlockConfig): void
           return t.toISOString();
         };
         const q = { runId: opts.run, principal: opts.principal, tool: opts.tool, outcome: opts.outcome, from: time(opts.from, 'from'), to: time(opts.to, 'to') };
-        for (let after: number | undefined; ; ) {
-          const page = await store.query({ ...q, after, limit: 1000 });
-          for (const r of page) out(JSON.stringify(r));
-          if (page.length < 1000) break;
-          after = page.at(-1)!.seq;
-        }
+        for await (const r of allRecords(store, q)) out(JSON.stringify(r));
       }),
     );
 }
