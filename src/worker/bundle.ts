@@ -12,11 +12,16 @@ export const WORKFLOWS_DIR = join(ROOT, 'workflows');
  * exported through the worker's `exporter` sink (src/observability/tracing.ts).
  */
 const INTERCEPTOR_MODULES = [WORKFLOW_TRACING_INTERCEPTORS];
+/**
+ * Evaluated once per workflow thread and shared by every run in it (workflows/preload.ts): LangGraph
+ * and LangChain core, instead of a fresh copy of their modules for every run the thread starts or replays.
+ */
+const PRELOAD_MODULES = [join(WORKFLOWS_DIR, 'preload.ts')];
 
 function sourceHash(): string {
   const h = createHash('sha256');
   for (const f of readdirSync(WORKFLOWS_DIR).sort()) h.update(f).update(readFileSync(join(WORKFLOWS_DIR, f)));
-  h.update(INTERCEPTOR_MODULES.join('\0'));
+  h.update(INTERCEPTOR_MODULES.join('\0')).update(PRELOAD_MODULES.join('\0'));
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(lock)) h.update(readFileSync(lock));
   return h.digest('hex').slice(0, 16);
@@ -30,7 +35,7 @@ export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   const dir = join(ROOT, 'node_modules', '.cache', 'airlock');
   const file = join(dir, `workflows-${sourceHash()}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as WorkflowBundleWithSourceMap;
-  const bundle = await bundleWorkflowCode({ workflowsPath: join(WORKFLOWS_DIR, 'index.ts'), workflowInterceptorModules: INTERCEPTOR_MODULES, logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: join(WORKFLOWS_DIR, 'index.ts'), workflowInterceptorModules: INTERCEPTOR_MODULES, preloadModules: PRELOAD_MODULES, logger: quietLogger });
   mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(bundle));

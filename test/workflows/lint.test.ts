@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { WORKFLOWS_DIR } from '../../src/worker/bundle.js';
 
-const ALLOWED = [/^@temporalio\/(workflow|common)$/, /^@langchain\/langgraph$/, /^web-streams-polyfill$/, /^\.\/[a-zA-Z]+\.js$/];
+const ALLOWED = [/^@temporalio\/(workflow|common)$/, /^@langchain\/langgraph$/, /^web-streams-polyfill$/, /^langsmith\/run_trees$/, /^\.\/[a-zA-Z]+\.js$/];
 
 test('workflow files import only deterministic modules', () => {
   const files = readdirSync(WORKFLOWS_DIR).filter((x) => x.endsWith('.ts'));
