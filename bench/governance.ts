@@ -277,7 +277,7 @@ export async function benchGovernance(opts: { config: AirlockConfig; iterations?
   }
   return {
     id: 'governance',
-    title: 'Per-call governance overhead (control path without Temporal)',
+    title: '1. Per-call governance overhead (control path without Temporal)',
     baseline: 'the same MCP tool call made directly with the MCP SDK client, same server and transport',
     rows,
     notes,

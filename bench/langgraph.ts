@@ -282,7 +282,7 @@ export async function benchLangGraph(opts: { config: AirlockConfig; steps?: numb
   }
   return {
     id: 'langgraph',
-    title: "LangGraph's own persistence vs Temporal: per-step time of the same agent graph",
+    title: "5. LangGraph's own persistence vs Temporal: per-step time of the same agent graph",
     baseline: 'the same LangGraph graph (plan → govern → act) outside Temporal with LangGraph\'s SqliteSaver checkpointer (durability "sync"), nodes calling the same activity functions in-process',
     rows,
     notes,

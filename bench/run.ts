@@ -38,6 +38,11 @@ const log = createLogger(process.env.AIRLOCK_LOG_LEVEL ?? 'warn', 'bench');
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
 const READ = { server: 'crm', tool: 'get_account', args: { accountId: 'C-1001' } };
+/**
+ * The account the approval sections write notes to. Not the one the reads fetch: get_account returns
+ * every note of its account, so 20,000 bench notes on C-1001 would make every later read slower.
+ */
+const NOTES_ACCOUNT = 'C-1004';
 const STEPS = 5;
 
 /** The demo config plus the bench agents, written where a separate worker process can read it. */
@@ -48,7 +53,7 @@ function benchConfigFile(dir: string): string {
   doc.setIn(['audit', 'anchorEvery'], '1m');
   const reader = { servers: ['crm'], autonomy: 'autonomous', maxSteps: STEPS + 2, playbook: Array.from({ length: STEPS }, () => ({ tool: 'crm.get_account', args: READ.args })) };
   // Gated: every write waits for a member of finance.
-  const approver = { servers: ['crm'], autonomy: 'gated', approvals: { group: 'finance' }, maxSteps: 3, playbook: [{ tool: 'crm.add_note', args: { accountId: 'C-1001', body: 'bench {{input.n}}' } }] };
+  const approver = { servers: ['crm'], autonomy: 'gated', approvals: { group: 'finance' }, maxSteps: 3, playbook: [{ tool: 'crm.add_note', args: { accountId: NOTES_ACCOUNT, body: 'bench {{input.n}}' } }] };
   doc.setIn(['agents', 'bench-reader'], doc.createNode(reader));
   doc.setIn(['agents', 'bench-approver'], doc.createNode(approver));
   const file = join(dir, 'airlock.bench.yaml');
@@ -208,7 +213,7 @@ async function benchApproval(ctx: Ctx): Promise<Section> {
     const h = await ctx.client.workflow.start(bareApprovalWorkflow, {
       taskQueue: BARE_TASK_QUEUE,
       workflowId: `bare-approval-${tag}-${i}`,
-      args: [{ server: 'crm', tool: 'add_note', args: { accountId: 'C-1001', body: `bench b-${tag}-${i}` } }],
+      args: [{ server: 'crm', tool: 'add_note', args: { accountId: NOTES_ACCOUNT, body: `bench b-${tag}-${i}` } }],
     });
     await h.executeUpdate(approveUpdate);
     const t0 = Date.now();
@@ -272,7 +277,7 @@ async function benchPaused(ctx: Ctx): Promise<Section> {
   say(`baseline: ${PAUSED} bare workflows waiting on an update…`);
   const [bareStartMs, handles] = await time(() =>
     pool(Array.from({ length: PAUSED }, (_, i) => i), 50, (i) =>
-      ctx.client.workflow.start(bareApprovalWorkflow, { taskQueue: BARE_TASK_QUEUE, workflowId: `bare-paused-${tag}-${i}`, args: [{ server: 'crm', tool: 'add_note', args: { accountId: 'C-1001', body: `bench q-${tag}-${i}` } }] }),
+      ctx.client.workflow.start(bareApprovalWorkflow, { taskQueue: BARE_TASK_QUEUE, workflowId: `bare-paused-${tag}-${i}`, args: [{ server: 'crm', tool: 'add_note', args: { accountId: NOTES_ACCOUNT, body: `bench q-${tag}-${i}` } }] }),
     ),
   );
   await waitFor('bare workflows started', () => count(`WorkflowType = 'bareApprovalWorkflow' AND ExecutionStatus = 'Running'`), (n) => n >= PAUSED, 60 * 60_000);
