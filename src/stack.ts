@@ -1,10 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { startHttpServer } from '../examples/mcp/serve.js';
-import { temporalCli } from '../temporal/binary.js';
-import { startDevServer, type DevServer } from '../temporal/devserver.js';
+import type { DevServer } from '../temporal/devserver.js';
+import { startLocalDevServer } from './temporal/localServer.js';
 import { createApp } from './api/app.js';
 import { openAuditStore } from './audit/index.js';
 import type { AirlockConfig } from './config/load.js';
@@ -21,6 +20,12 @@ export interface StackParts {
   demoServers?: boolean;
   worker?: boolean;
   api?: boolean;
+  /**
+   * The local dev server, already starting (`airlock start` starts it before loading the rest of
+   * Airlock, so the two overlap). The stack owns it from here: it is stopped with the stack, also
+   * when the stack fails to start.
+   */
+  devServer?: Promise<DevServer>;
 }
 
 export interface Stack {
@@ -54,8 +59,11 @@ function installRuntime(log: Logger) {
  * (unless an external address is configured), the demo MCP HTTP servers, the worker, the API.
  */
 export async function startStack(config: AirlockConfig, log: Logger, parts: StackParts = {}): Promise<Stack> {
-  const want = { temporal: true, demoServers: true, worker: true, api: true, ...parts };
+  const { devServer: early, ...wanted } = parts;
+  const want = { temporal: true, demoServers: true, worker: true, api: true, ...wanted };
   const stops: Array<() => Promise<void>> = [];
+  // Taken over first, so that a failure anywhere below still stops it.
+  if (early) stops.push(async () => (await early.catch(() => undefined))?.stop());
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'error while stopping'));
   };
@@ -67,17 +75,8 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
     let address = config.temporal.address;
     if (!address) {
       if (!want.temporal) throw new Error('no temporal.address configured and the local dev server is disabled');
-      const d = config.temporal.devServer;
-      dev = await startDevServer({
-        cli: temporalCli({ root: config.root, configured: config.temporal.cli, env: config.env, log: (m) => log.info(m) }),
-        ip: d.ip,
-        port: d.port,
-        uiPort: d.uiPort,
-        dbFile: join(config.dataDir, d.dbFile),
-        namespace: config.temporal.namespace,
-        log: (m) => log.info(m),
-      });
-      stops.push(dev.stop);
+      dev = await (early ?? startLocalDevServer(config, log));
+      if (!early) stops.push(dev.stop);
       address = dev.address;
     }
     const connOpts = temporalConnectionOptions(config, address);
@@ -121,7 +120,9 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
       stops.push(() => audit.close());
       const app = createApp({ config, client, verifier, log: log.child({ component: 'api' }), audit });
       const server = await new Promise<Server>((res, rej) => {
-        const s = app.listen(config.api.port, config.api.host, () => res(s)).once('error', rej);
+        // Express 5 hands a listen error (port in use, address not available) to this callback.
+        const fail = (err: Error) => rej(new Error(`the API cannot listen on ${config.api.host}:${config.api.port} (api.port / AIRLOCK_API_PORT): ${err.message}`));
+        const s = app.listen(config.api.port, config.api.host, (err?: Error) => (err ? fail(err) : res(s))).once('error', fail);
       });
       const port = (server.address() as { port: number }).port;
       stack.apiUrl = `http://${config.api.host}:${port}`;

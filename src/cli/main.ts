@@ -6,7 +6,8 @@ import { PolicyError } from '../policy/engine.js';
 import { LockError } from '../registry/lock.js';
 import { DEMO_USERS } from '../identity/users.js';
 import { createLogger } from '../log/logger.js';
-import { startStack, type StackParts } from '../stack.js';
+import type { StackParts } from '../stack.js';
+import { startLocalDevServer } from '../temporal/localServer.js';
 import { auditCommands } from './audit.js';
 import { registerReadiness } from './readiness.js';
 import { registryCommands } from './registry.js';
@@ -20,7 +21,18 @@ function config() {
 async function serve(parts: StackParts, banner: boolean) {
   const cfg = config();
   const log = createLogger(cfg.logLevel);
-  const stack = await startStack(cfg, log, parts);
+  // The dev server takes over a second to come up: start it first, and load the rest of Airlock
+  // (the worker, the model providers, the API: most of start-up's CPU) while it does.
+  const devServer = parts.temporal !== false && !cfg.temporal.address ? startLocalDevServer(cfg, log) : undefined;
+  devServer?.catch(() => {}); // reported where the stack awaits it
+  let startStack: typeof import('../stack.js').startStack;
+  try {
+    ({ startStack } = await import('../stack.js'));
+  } catch (err) {
+    await (await devServer?.catch(() => undefined))?.stop();
+    throw err;
+  }
+  const stack = await startStack(cfg, log, { ...parts, devServer });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
