@@ -85,12 +85,10 @@ function spawnNode(script: string[], env: Record<string, string>): Promise<Child
   const keep = (d: Buffer) => (out = (out + d).slice(-8000));
   child.stderr!.on('data', keep);
   child.stdout!.on('data', keep);
-  let stopping = false;
+  // `killed` is set when the bench itself signals the process (at the end): only any other exit is a death.
   child.once('exit', (code, signal) => {
-    if (!stopping) died = new BenchFailure(`${script.join(' ')} exited (${code ?? signal}) during the benchmark; its last output:\n${out}`);
+    if (!child.killed) died = new BenchFailure(`${script.join(' ')} exited (${code ?? signal}) during the benchmark; its last output:\n${out}`);
   });
-  const kill = child.kill.bind(child);
-  child.kill = (sig?: NodeJS.Signals | number) => ((stopping = true), kill(sig));
   return new Promise((res, rej) => {
     child.once('exit', () => rej(died));
     child.stdout!.on('data', (d) => /ready/.test(String(d)) && res(child));

@@ -59,24 +59,25 @@ function installRuntime(log: Logger) {
  * (unless an external address is configured), the demo MCP HTTP servers, the worker, the API.
  */
 export async function startStack(config: AirlockConfig, log: Logger, parts: StackParts = {}): Promise<Stack> {
-  const { devServer: early, ...wanted } = parts;
+  const { devServer, ...wanted } = parts;
   const want = { temporal: true, demoServers: true, worker: true, api: true, ...wanted };
   const stops: Array<() => Promise<void>> = [];
-  // Taken over first, so that a failure anywhere below still stops it.
-  if (early) stops.push(async () => (await early.catch(() => undefined))?.stop());
+  // The dev server, passed in already starting or started below, is stopped last, also when a step fails.
+  let devStarting = devServer;
+  stops.push(async () => (await devStarting?.catch(() => undefined))?.stop());
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'error while stopping'));
   };
   try {
-    // First in, last out: spans still ending while the rest stops get exported.
+    // Stopped after everything but the dev server: spans still ending while the rest stops get exported.
     const tracing = startTracing(config, log);
     stops.push(tracing.shutdown);
     let dev: DevServer | undefined;
     let address = config.temporal.address;
     if (!address) {
       if (!want.temporal) throw new Error('no temporal.address configured and the local dev server is disabled');
-      dev = await (early ?? startLocalDevServer(config, log));
-      if (!early) stops.push(dev.stop);
+      devStarting ??= startLocalDevServer(config, log);
+      dev = await devStarting;
       address = dev.address;
     }
     const connOpts = temporalConnectionOptions(config, address);

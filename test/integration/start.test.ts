@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Server } from 'node:net';
 import { describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnNode } from '../helpers/process.js';
-import { freePort, testEnv } from '../helpers/stack.js';
+import { freePort, testEnv, waitFor } from '../helpers/stack.js';
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
@@ -18,32 +17,20 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 describe('airlock start', () => {
   test('comes up ready, and Ctrl-C stops the API and the Temporal dev server', async () => {
     const [apiPort, temporalPort] = [await freePort(), await freePort()];
     const env = await testEnv({ temporalPort, env: { AIRLOCK_API_PORT: String(apiPort) } });
     const proc = spawnNode(['--import', 'tsx', 'src/cli/main.ts', 'start'], env);
     try {
-      await until(
-        '/readyz',
-        () => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status === 200, () => false),
-        90_000,
-      );
+      await waitFor(() => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status), (st) => st === 200, 90_000, '/readyz');
       assert.ok(await listening(temporalPort), 'the dev server answers on its configured port');
       assert.match(proc.output(), /Airlock is running/);
     } finally {
       assert.equal(await proc.stop('SIGINT'), 0, proc.output());
     }
     assert.equal(await listening(apiPort), false, 'the API is stopped');
-    await until('the dev server to stop', async () => !(await listening(temporalPort)), 15_000);
+    await waitFor(() => listening(temporalPort), (up) => !up, 15_000, 'the dev server to stop');
   });
 
   test('an API port already in use: exit 1 naming the port, and the dev server it started is stopped', async () => {
