@@ -2,9 +2,10 @@
 // events activities record themselves. Every event id is fixed before the first attempt, so a retried
 // activity stores each event exactly once.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ErrorCode } from '../src/core/errors.js';
 import type { Redactor } from '../src/audit/redact.js';
 import type { AuditEventInput, AuditStore } from '../src/audit/types.js';
+import { failure } from '../workflows/failure.js';
 
 export interface AuditDeps {
   audit: AuditStore;
@@ -33,7 +34,7 @@ export function createAuditWriter({ audit, redactor }: AuditDeps) {
     try {
       await audit.append(events.map(redactEvent));
     } catch (err) {
-      throw ApplicationFailure.retryable(`audit store (${audit.kind}) refused the write: ${(err as Error).message}`, 'AuditUnavailable');
+      throw failure(ErrorCode.AuditUnavailable, `audit store (${audit.kind}) refused the write: ${(err as Error).message}`);
     }
   }
 
@@ -41,7 +42,7 @@ export function createAuditWriter({ audit, redactor }: AuditDeps) {
   function own(runId: string, events: Array<Omit<AuditEventInput, 'eventId' | 'chain' | 'runId'> & { key: string }>): AuditEventInput[] {
     const info = Context.current().info;
     const wfRun = info.workflowExecution?.runId;
-    if (!wfRun) throw ApplicationFailure.nonRetryable('audited activities run inside a workflow', 'AuditUnavailable');
+    if (!wfRun) throw failure(ErrorCode.InternalError, 'audited activities run inside a workflow');
     return events.map(({ key, ...e }) => ({
       ...e,
       // Local and scheduled activities number their ids separately.

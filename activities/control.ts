@@ -1,13 +1,15 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { Ajv as AjvDraft7, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { createHash } from 'node:crypto';
+import { approvalFor } from '../src/core/approvals.js';
+import { callDigest, digestOf } from '../src/core/canonical.js';
+import { ErrorCode } from '../src/core/errors.js';
+import { classifyTool, IDEMPOTENCY_KEY_FIELD, idempotencyKey } from '../src/core/tools.js';
 import type { AirlockConfig } from '../src/config/load.js';
 import type { PolicySource } from '../src/policy/source.js';
-import { canonicalJson } from '../src/registry/lock.js';
 import { RegistryError, type McpPool } from '../src/registry/pool.js';
 import type { AuditEventInput } from '../src/audit/types.js';
-import type { AgentSpec, Decision, JsonObject, RunIdentity, ToolCall } from '../workflows/types.js';
+import type { AgentSpec, Decision, JsonObject, RunIdentity, ToolCall } from '../src/core/types.js';
+import { failure } from '../workflows/failure.js';
 import type { AuditWriter } from './audit.js';
 
 export interface DecideInput {
@@ -25,10 +27,6 @@ type Stage = 'validation' | 'policy';
 
 /** Upper bound on the serialized args of one tool call. */
 export const MAX_ARGS_BYTES = 64 * 1024;
-
-export function callDigest(server: string, tool: string, args: JsonObject, policyVersion: string): string {
-  return createHash('sha256').update(canonicalJson({ server, tool, args, policyVersion })).digest('hex');
-}
 
 export interface ControlDeps {
   config: AirlockConfig;
@@ -117,11 +115,11 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
     if (!tool) return deny(`tool "${name}" does not exist on server "${call.server}"`);
     if (!pool.catalogAllows(call.server, call.tool)) return deny(`tool "${name}" is not among the tools the catalog allows from "${call.server}"`);
 
-    const write = tool.annotations?.readOnlyHint !== true;
-    const idempotent = !write || tool.annotations?.idempotentHint === true;
+    const cls = classifyTool(tool.annotations);
+    const { write, idempotent } = cls;
     const props = (tool.inputSchema.properties ?? {}) as Record<string, unknown>;
     // The key is ours, never the model's: derived from the run and step, so retries and crashes reuse it.
-    const args: JsonObject = 'idempotencyKey' in props ? { ...call.args, idempotencyKey: `${runId}/step-${step}` } : call.args;
+    const args: JsonObject = IDEMPOTENCY_KEY_FIELD in props ? { ...call.args, [IDEMPOTENCY_KEY_FIELD]: idempotencyKey(runId, step) } : call.args;
 
     const size = Buffer.byteLength(JSON.stringify(args));
     if (size > MAX_ARGS_BYTES) return deny(`args are ${size} bytes; the limit is ${MAX_ARGS_BYTES}`);
@@ -138,8 +136,8 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
       server: call.server,
       tool: call.tool,
       toolInfo: {
-        readOnly: !write,
-        destructive: write && tool.annotations?.destructiveHint !== false,
+        readOnly: cls.readOnly,
+        destructive: cls.destructive,
         idempotent,
         classification: config.servers[call.server]?.classification ?? 'internal',
       },
@@ -149,40 +147,20 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
     });
     const base = { stage: 'policy' as const, policyIds: p.policyIds, policyVersion: p.policyVersion, write, idempotent, args, digest: callDigest(call.server, call.tool, args, p.policyVersion) };
     if (p.outcome === 'deny') return { ...base, outcome: 'deny', reason: p.reason };
-    if (p.outcome === 'require_approval') {
-      const a = p.approval!;
-      return {
-        ...base,
-        outcome: 'require_approval',
-        reason: p.reason,
-        approval: {
-          group: a.group,
-          quorum: a.quorum,
-          // Both are upper bounds: an agent's config may shorten a policy's window, never extend it.
-          expiresAfterMs: Math.min(a.expiresAfterMs ?? Infinity, agent.approvalDefaults.expiresMs),
-          ...(a.escalateTo && a.escalateAfterMs ? { escalateTo: a.escalateTo, escalateAfterMs: a.escalateAfterMs } : {}),
-        },
-      };
-    }
-    if (write && agent.phase === 'gated') {
-      return {
-        ...base,
-        outcome: 'require_approval',
-        reason: `agent ${agent.name} is in the gated phase: every write needs approval (policy would allow: ${p.reason})`,
-        approval: { group: agent.approvalDefaults.group, quorum: 1, expiresAfterMs: agent.approvalDefaults.expiresMs },
-      };
-    }
+    const approval = approvalFor(p, { write, phase: agent.phase, defaults: agent.approvalDefaults });
+    if (approval && p.outcome === 'require_approval') return { ...base, outcome: 'require_approval', reason: p.reason, approval };
+    if (approval) return { ...base, outcome: 'require_approval', reason: `agent ${agent.name} is in the gated phase: every write needs approval (policy would allow: ${p.reason})`, approval };
     return { ...base, outcome: 'allow', reason: p.reason };
   }
 
   function validatorFor(name: string, schema: object): ValidateFunction {
-    const key = `${name}:${createHash('sha256').update(JSON.stringify(schema)).digest('hex')}`;
+    const key = `${name}:${digestOf(schema)}`;
     let v = validators.get(key);
     if (!v) {
       try {
         v = ajvFor(schema).compile(schema);
       } catch (err) {
-        throw ApplicationFailure.nonRetryable(`input schema of ${name} is invalid: ${(err as Error).message}`, 'InvalidToolSchema');
+        throw failure(ErrorCode.InvalidToolSchema, `input schema of ${name} is invalid: ${(err as Error).message}`);
       }
       validators.set(key, v);
     }

@@ -1,14 +1,14 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Json, ToolCall, ToolResultView } from '../workflows/types.js';
+import type { Json, ToolCall, ToolResultView } from '../src/core/types.js';
 import { RegistryError, ServerNotFoundError, type McpPool } from '../src/registry/pool.js';
-import { sanitizeJson } from '../src/registry/scanner.js';
-import { canonicalJson } from '../src/registry/lock.js';
+import { sanitizeJson } from '../src/core/sanitize.js';
+import { digestOf } from '../src/core/canonical.js';
+import { ErrorCode } from '../src/core/errors.js';
+import { failure } from '../workflows/failure.js';
 import type { AuditEventInput } from '../src/audit/types.js';
 import type { AuditWriter } from './audit.js';
 import type { BlobStore } from '../src/blobs/store.js';
-import { createHash } from 'node:crypto';
 
 export interface CallToolInput {
   runId: string;
@@ -23,8 +23,8 @@ export function createMcpActivities({ pool, writer, blobs }: { pool: McpPool; wr
     try {
       await writer.write(audit ?? []);
     } catch (err) {
-      // Fail closed, at once: a call whose authorization cannot be recorded is not made.
-      throw ApplicationFailure.nonRetryable(`${(err as Error).message}; the tool was not called`, 'AuditUnavailable');
+      // Fail closed: a call whose authorization cannot be recorded is not made (retried, as every audit write, per the call's own retry policy).
+      throw failure(ErrorCode.AuditUnavailable, `${(err as Error).message}; the tool was not called`);
     }
     const ctx = Context.current();
     const beat = setInterval(() => ctx.heartbeat(), 2_000);
@@ -34,10 +34,10 @@ export function createMcpActivities({ pool, writer, blobs }: { pool: McpPool; wr
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       const view = toView(res);
       // Large results stay out of workflow history: it carries a reference, the planner gets the value.
-      return { isError: view.isError, data: blobs.keep(view.data), digest: createHash('sha256').update(canonicalJson(view.data)).digest('hex'), durationMs };
+      return { isError: view.isError, data: blobs.keep(view.data), digest: digestOf(view.data), durationMs };
     } catch (err) {
-      if (err instanceof ServerNotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'ServerNotFound');
-      if (err instanceof RegistryError) throw ApplicationFailure.nonRetryable(err.message, 'RegistryRefused');
+      if (err instanceof ServerNotFoundError) throw failure(ErrorCode.ServerNotFound, err.message);
+      if (err instanceof RegistryError) throw failure(ErrorCode.RegistryRefused, err.message);
       throw err;
     } finally {
       clearInterval(beat);

@@ -1,7 +1,7 @@
 // The model call: route by task and data classification, enforce the agent's budget, call the
 // chosen provider, and record the choice, tokens and cost. Fallback and repair are the workflow's:
 // each attempt is its own activity in history.
-import { ApplicationFailure } from '@temporalio/common';
+import { ErrorCode } from '../src/core/errors.js';
 import type { AuditEventInput } from '../src/audit/types.js';
 import type { AuditStore } from '../src/audit/types.js';
 import type { BlobStore } from '../src/blobs/store.js';
@@ -9,8 +9,9 @@ import type { AirlockConfig } from '../src/config/load.js';
 import { PlannerOutputError, ProviderError, type Planner, type ToolInfo } from '../src/models/index.js';
 import { costOf, maxClassification, route, RoutingError, type Classification } from '../src/models/router.js';
 import { RegistryError, type McpPool } from '../src/registry/pool.js';
-import { sanitizeJson } from '../src/registry/scanner.js';
-import type { JsonObject, ModelUse, PlanOutput, RunIdentity, StepView } from '../workflows/types.js';
+import { sanitizeJson } from '../src/core/sanitize.js';
+import type { JsonObject, ModelUse, PlanOutput, RunIdentity, StepView } from '../src/core/types.js';
+import { failure } from '../workflows/failure.js';
 import type { AuditWriter } from './audit.js';
 
 export interface PlanInput {
@@ -32,16 +33,6 @@ export interface PlanStepResult {
   model: ModelUse;
 }
 
-/** Error types the workflow acts on. */
-export const ModelErrors = {
-  ProviderUnavailable: 'ProviderUnavailable',
-  ModelsExhausted: 'ModelsExhausted',
-  RoutingDenied: 'ModelRoutingDenied',
-  OutputInvalid: 'ModelOutputInvalid',
-  BudgetExceeded: 'BudgetExceeded',
-  PlannerFailed: 'PlannerFailed',
-} as const;
-
 interface ModelDeps {
   config: AirlockConfig;
   pool: McpPool;
@@ -60,7 +51,7 @@ export function createModelActivities({ config, pool, planners, writer, audit, b
 
   async function plan({ runId, agent: agentName, input, steps, identity, audit: queued, exclude, repair }: PlanInput): Promise<PlanStepResult> {
     const agent = config.agents[agentName];
-    if (!agent) throw ApplicationFailure.nonRetryable(`agent "${agentName}" is not configured on this worker`, ModelErrors.PlannerFailed);
+    if (!agent) throw failure(ErrorCode.PlannerFailed, `agent "${agentName}" is not configured on this worker`);
     await writer.write(queued ?? []);
 
     const classification = classificationOf(agentName, steps);
@@ -69,19 +60,16 @@ export function createModelActivities({ config, pool, planners, writer, audit, b
       choice = route(config, { task: 'plan', agent: agentName, classification, exclude });
     } catch (err) {
       if (!(err instanceof RoutingError)) throw err;
-      throw ApplicationFailure.nonRetryable(err.message, err.kind === 'denied' ? ModelErrors.RoutingDenied : ModelErrors.ModelsExhausted);
+      throw failure(err.kind === 'denied' ? ErrorCode.ModelRoutingDenied : ErrorCode.ModelsExhausted, err.message);
     }
     const planner = planners.get(choice.model);
-    if (!planner) throw ApplicationFailure.nonRetryable(`model provider "${choice.model}" is not configured on this worker`, ModelErrors.PlannerFailed);
+    if (!planner) throw failure(ErrorCode.PlannerFailed, `model provider "${choice.model}" is not configured on this worker`);
 
     const budget = config.routing.budgets.perAgent[agentName];
     if (budget) {
       const used = await audit.usage(agentName, new Date(Date.now() - budget.window).toISOString());
       if ((budget.tokens !== undefined && used.tokens >= budget.tokens) || (budget.costUsd !== undefined && used.costUsd >= budget.costUsd)) {
-        throw ApplicationFailure.nonRetryable(
-          `agent ${agentName} has used ${used.tokens} tokens and $${used.costUsd.toFixed(4)} in the last ${budget.window / 3_600_000}h; its budget is ${budget.tokens ?? '∞'} tokens and $${budget.costUsd ?? '∞'}`,
-          ModelErrors.BudgetExceeded,
-        );
+        throw failure(ErrorCode.BudgetExceeded, `agent ${agentName} has used ${used.tokens} tokens and $${used.costUsd.toFixed(4)} in the last ${budget.window / 3_600_000}h; its budget is ${budget.tokens ?? '∞'} tokens and $${budget.costUsd ?? '∞'}`);
       }
     }
 
@@ -123,11 +111,11 @@ export function createModelActivities({ config, pool, planners, writer, audit, b
     } catch (err) {
       if (err instanceof ProviderError) {
         await record('error', { error: err.kind, message: err.message, ...(err.status ? { status: err.status } : {}) });
-        throw ApplicationFailure.create({ nonRetryable: true, type: ModelErrors.ProviderUnavailable, message: `${choice.model}: ${err.message}`, details: [{ model: choice.model, kind: err.kind }] });
+        throw failure(ErrorCode.ProviderUnavailable, `${choice.model}: ${err.message}`, [{ model: choice.model, kind: err.kind }]);
       }
       if (err instanceof PlannerOutputError) {
         await record('invalid', { message: err.message });
-        throw ApplicationFailure.create({ nonRetryable: true, type: ModelErrors.OutputInvalid, message: err.message, details: [{ model: choice.model }] });
+        throw failure(ErrorCode.ModelOutputInvalid, err.message, [{ model: choice.model }]);
       }
       throw err;
     }
@@ -137,12 +125,11 @@ export function createModelActivities({ config, pool, planners, writer, audit, b
       const { server, tool } = next.call;
       if (!tools.some((t) => t.server === server && t.tool.name === tool)) {
         await record('invalid', { message: `unknown tool ${server}.${tool}` });
-        throw ApplicationFailure.create({
-          nonRetryable: true,
-          type: ModelErrors.OutputInvalid,
-          message: `the model called ${server}.${tool}, which is not among the tools offered (${tools.map((t) => `${t.server}.${t.tool.name}`).join(', ')})`,
-          details: [{ model: choice.model }],
-        });
+        throw failure(
+          ErrorCode.ModelOutputInvalid,
+          `the model called ${server}.${tool}, which is not among the tools offered (${tools.map((t) => `${t.server}.${t.tool.name}`).join(', ')})`,
+          [{ model: choice.model }],
+        );
       }
     }
     if (next.kind === 'final') next = { kind: 'final', answer: blobs.keep(next.answer) };

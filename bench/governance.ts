@@ -25,7 +25,7 @@ import { createPlanners } from '../src/models/index.js';
 import { PolicySource } from '../src/policy/source.js';
 import { McpPool } from '../src/registry/pool.js';
 import { createWorkerParts, type WorkerParts } from '../src/worker/worker.js';
-import type { AgentSpec, JsonObject, RunIdentity, ToolCall } from '../workflows/types.js';
+import type { AgentSpec, JsonObject, RunIdentity, ToolCall } from '../src/core/types.js';
 import { BenchFailure, row, round, stats, type Row, type Section, type Stats } from './lib.js';
 
 // ───────────────────────────── shared with bench/langgraph.ts ─────────────────────────────

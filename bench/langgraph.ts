@@ -14,7 +14,7 @@ import type { AuditEventInput } from '../src/audit/types.js';
 import { agentSpec, type AirlockConfig } from '../src/config/load.js';
 import { AgentSchema } from '../src/config/schema.js';
 import type { Logger } from '../src/log/logger.js';
-import type { AgentSpec, Decision, Json, JsonObject, RunIdentity, StepView } from '../workflows/types.js';
+import type { AgentSpec, Decision, Json, JsonObject, RunIdentity, StepView } from '../src/core/types.js';
 import { ActivityRunner, BENCH_IDENTITY, openActivities, runIn } from './governance.js';
 import { BenchFailure, round, stats, type Row, type Section, type Stats } from './lib.js';
 

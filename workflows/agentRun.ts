@@ -24,7 +24,10 @@ import { decideApprovalUpdate, getRunQuery } from './definitions.js';
 import { AUDIT_WRITE, CONTROL_DECISION, CONTROL_DECISION_LOCAL, EMBEDDED_PLAN_LOCAL, MODEL_CALL, TOOL_CALL_ONCE, TOOL_CALL_RETRYING } from './presets.js';
 import { RunState } from './runState.js';
 import type { AuditEventInput } from '../src/audit/types.js';
-import { ErrorTypes, type Approval, type DecideApprovalInput, type Decision, type Json, type JsonObject, type RunInput, type RunView, type StepView } from './types.js';
+import { editRequirement, nextDeadline } from '../src/core/approvals.js';
+import { ErrorCode } from '../src/core/errors.js';
+import type { Approval, ApprovalRequirement, DecideApprovalInput, Decision, Json, JsonObject, RunInput, RunView, StepView } from '../src/core/types.js';
+import { failure } from './failure.js';
 
 const { plan } = proxyActivities<Activities>(MODEL_CALL);
 const { decide: decideLocally } = proxyLocalActivities<Activities>(CONTROL_DECISION_LOCAL);
@@ -106,17 +109,17 @@ function buildGraph(run: RunState) {
         return r;
       } catch (err) {
         const f = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
-        if (f?.type === ErrorTypes.ProviderUnavailable) {
+        if (f?.type === ErrorCode.ProviderUnavailable) {
           exclude.push((f.details?.[0] as { model: string }).model);
           continue;
         }
-        if (f?.type === ErrorTypes.ModelsExhausted && rounds < MODEL_ROUNDS) {
+        if (f?.type === ErrorCode.ModelsExhausted && rounds < MODEL_ROUNDS) {
           rounds++;
           exclude.length = 0;
           await sleep(MODEL_ROUND_PAUSE_MS * 2 ** (rounds - 1));
           continue;
         }
-        if (f?.type === ErrorTypes.ModelOutputInvalid && repairs < MODEL_REPAIRS) {
+        if (f?.type === ErrorCode.ModelOutputInvalid && repairs < MODEL_REPAIRS) {
           repairs++;
           repair = f.message;
           continue;
@@ -128,12 +131,12 @@ function buildGraph(run: RunState) {
 
   const planNode = async () => {
     if (run.steps.length >= agent.maxSteps)
-      return failed(ErrorTypes.StepLimitExceeded, `the agent did not finish within ${agent.maxSteps} steps`);
+      return failed(ErrorCode.StepLimitExceeded, `the agent did not finish within ${agent.maxSteps} steps`);
     const over = run.overBudget();
-    if (over) return failed(ErrorTypes.BudgetExceeded, over);
+    if (over) return failed(ErrorCode.BudgetExceeded, over);
     if (run.shouldContinueAsNew()) return new Command({ goto: END, update: { outcome: { status: 'continue' } } });
     const { next, model } = await nextStep();
-    if (next.kind === 'fail') return failed(ErrorTypes.AgentFailed, next.reason);
+    if (next.kind === 'fail') return failed(ErrorCode.AgentFailed, next.reason);
     if (next.kind === 'final') {
       run.finalModel = model;
       return new Command({ goto: END, update: { outcome: { status: 'completed', result: next.answer } } });
@@ -167,10 +170,10 @@ function buildGraph(run: RunState) {
     recordDecision(step, decision);
     if (decision.outcome === 'deny') {
       step.status = 'denied';
-      return failed(ErrorTypes.PolicyDenied, `${step.tool} denied: ${decision.reason}`);
+      return failed(ErrorCode.PolicyDenied, `${step.tool} denied: ${decision.reason}`);
     }
     if (decision.outcome === 'require_approval') {
-      run.requestApproval(step, decision);
+      run.requestApproval(step, decision as Decision & { approval: ApprovalRequirement });
       return new Command({ goto: 'approve', update: { decision } });
     }
     return new Command({ goto: 'act', update: { decision } });
@@ -192,13 +195,12 @@ function buildGraph(run: RunState) {
       }
       log.info('awaiting approval', { approvalId: a.approvalId, group: a.requiredGroup, quorum: a.quorum });
       await flushAudit(run);
-      const escalation = a.escalatesAt && !a.escalated ? Date.parse(a.escalatesAt) : Infinity;
-      const deadline = Math.min(escalation, Date.parse(a.expiresAt));
-      const settled = await condition(() => a.status !== 'pending', Math.max(deadline - Date.now(), 1), {
-        summary: `approval ${a.approvalId} ${deadline === escalation ? 'escalation' : 'expiry'}`,
+      const deadline = nextDeadline(a);
+      const settled = await condition(() => a.status !== 'pending', Math.max(deadline.at - Date.now(), 1), {
+        summary: `approval ${a.approvalId} ${deadline.kind}`,
       });
       if (!settled) {
-        if (deadline === escalation) run.escalate(a);
+        if (deadline.kind === 'escalation') run.escalate(a);
         else run.settleApproval(a);
       } else if ((a.status as Approval['status']) !== 'superseded') run.settleApproval(a);
     }
@@ -210,11 +212,10 @@ function buildGraph(run: RunState) {
     const step = run.steps[a.step]!;
     const decision = await decideCall(step, d.args!, 'edit');
     // Other decisions may have landed while policy was consulted.
-    if (a.status !== 'pending') throw ApplicationFailure.create({ type: ErrorTypes.AlreadyDecided, message: `approval ${a.approvalId} is already ${a.status}` });
-    if (decision.outcome === 'deny') throw ApplicationFailure.create({ type: ErrorTypes.InvalidEdit, message: `edited args refused: ${decision.reason}` });
+    if (a.status !== 'pending') throw failure(ErrorCode.AlreadyDecided, `approval ${a.approvalId} is already ${a.status}`);
+    if (decision.outcome === 'deny') throw failure(ErrorCode.InvalidEdit, `edited args refused: ${decision.reason}`);
     recordDecision(step, decision);
-    const approvalRequirement = decision.approval ?? { group: a.requiredGroup, quorum: 1, expiresAfterMs: Date.parse(a.expiresAt) - Date.now() };
-    const next = run.requestApproval(step, { ...decision, approval: approvalRequirement }, { by: d.approver.subject, replaces: a });
+    const next = run.requestApproval(step, { ...decision, approval: editRequirement(decision, a, Date.now()) }, { by: d.approver.subject, replaces: a });
     if (decision.outcome === 'allow') {
       // Policy allows the edited call outright: the editor's approval is the only one it needs.
       return run.vote({ ...d, approvalId: next.approvalId, args: undefined, digest: undefined, editedArgs: d.args });
@@ -252,10 +253,10 @@ function buildGraph(run: RunState) {
       const timedOut = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
       if (decision.write && !decision.idempotent && timedOut) {
         step.error = 'outcome unknown: the call was in flight when its worker was lost';
-        return failed(ErrorTypes.OutcomeUnknown, `${step.tool} may or may not have run; reconcile it by hand before retrying`);
+        return failed(ErrorCode.OutcomeUnknown, `${step.tool} may or may not have run; reconcile it by hand before retrying`);
       }
       step.error = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
-      return failed(ErrorTypes.ToolCallFailed, `${step.tool} failed: ${step.error}`);
+      return failed(ErrorCode.ToolCallFailed, `${step.tool} failed: ${step.error}`);
     }
   };
 
@@ -283,7 +284,7 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   let outcome: Outcome;
   try {
     const final = await graph.invoke({}, { recursionLimit: input.agent.maxSteps * 5 + 10 });
-    outcome = final.outcome ?? { status: 'failed', type: ErrorTypes.PlannerFailed, message: 'the plan ended without an outcome' };
+    outcome = final.outcome ?? { status: 'failed', type: ErrorCode.PlannerFailed, message: 'the plan ended without an outcome' };
   } catch (err) {
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       await CancellationScope.nonCancellable(async () => {
@@ -292,8 +293,8 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
       });
       throw err;
     }
-    const failure = err instanceof ApplicationFailure ? err : err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
-    outcome = { status: 'failed', type: failure?.type ?? 'InternalError', message: (failure ?? (err as Error)).message };
+    const f = err instanceof ApplicationFailure ? err : err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
+    outcome = { status: 'failed', type: f?.type ?? ErrorCode.InternalError, message: (f ?? (err as Error)).message };
   }
 
   await condition(allHandlersFinished);

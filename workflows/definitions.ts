@@ -2,7 +2,7 @@
 // Imported by the workflow, the API and the tests — never string names.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Approval, DecideApprovalInput, RunView } from './types.js';
+import type { Approval, DecideApprovalInput, RunView } from '../src/core/types.js';
 
 export const getRunQuery = defineQuery<RunView>('getRun');
 export const decideApprovalUpdate = defineUpdate<Approval, [DecideApprovalInput]>('decideApproval');

@@ -1,23 +1,27 @@
 // Named timeout and retry presets. No activity runs without a startToCloseTimeout.
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE } from '../src/core/errors.js';
+
+/** Codes whose failures Temporal must not retry (src/core/errors.ts): the failures carry the flag too. */
+const nonRetryableErrorTypes = [...NON_RETRYABLE];
 
 /** Planner (model) calls: bounded retries; malformed output is a non-retryable PlannerFailed. */
 export const MODEL_CALL: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['PlannerFailed'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 
 /** Control decisions of runs started before they became local activities (see agentRun.ts). */
 export const CONTROL_DECISION: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 4 },
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes },
 };
 
 /** Tool calls that are safe to repeat (read-only, or idempotent with an idempotency key). */
 export const TOOL_CALL_RETRYING: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: ['ToolNotFound', 'ServerNotFound'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes },
 };
 
 /**
@@ -36,7 +40,7 @@ export const TOOL_CALL_ONCE: ActivityOptions = {
  */
 export const AUDIT_WRITE: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
 };
 
 /**
@@ -46,10 +50,10 @@ export const AUDIT_WRITE: ActivityOptions = {
  */
 export const CONTROL_DECISION_LOCAL: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 4 },
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes },
 };
 
 export const EMBEDDED_PLAN_LOCAL: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['PlannerFailed'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
 };

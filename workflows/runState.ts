@@ -1,24 +1,14 @@
-// The run's own record, kept by the workflow: steps, approvals, status.
-// Deterministic: time comes from the workflow clock, nothing here does I/O.
-import { ApplicationFailure, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+// The run's own record, kept by the workflow: steps, approvals, status. A thin adapter: the rules are the
+// core's (src/core/approvals.ts, src/core/run.ts); this adds the workflow clock, the audit queue and what
+// Temporal shows (search attributes, memo, current details). Deterministic: nothing here does I/O.
+import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditEventInput, AuditEventType } from '../src/audit/types.js';
+import * as book from '../src/core/approvals.js';
+import { ErrorCode } from '../src/core/errors.js';
+import { addUsage, overBudget, raiseRisk, type Risk } from '../src/core/run.js';
+import type { ApprovalRequirement, Decision, RunIdentity, Approval, DecideApprovalInput, Json, ModelUse, RunInput, RunUsage, RunStatus, RunView, StepView } from '../src/core/types.js';
 import { PENDING_MEMO, SA } from './definitions.js';
-import {
-  approvalIdFor,
-  groupsThatMayDecide,
-  type Decision,
-  type RunIdentity,
-  ErrorTypes,
-  type Approval,
-  type DecideApprovalInput,
-  type Json,
-  type ModelUse,
-  type RunInput,
-  type RunUsage,
-  type RunStatus,
-  type RunView,
-  type StepView,
-} from './types.js';
+import { asFailure, failure } from './failure.js';
 
 /** Steps per workflow run before the run continues as new. */
 export const STEPS_PER_WORKFLOW_RUN = 100;
@@ -30,7 +20,7 @@ export class RunState {
   result: Json = null;
   error?: { type: string; message: string };
   waitingFor?: string;
-  risk: 'low' | 'medium' | 'high' = 'low';
+  risk: Risk = 'low';
   usage: RunUsage = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
   finalModel?: ModelUse;
   /** Audit events not yet written; each carries an id fixed here, so writing it again is a no-op. */
@@ -54,13 +44,7 @@ export class RunState {
   }
 
   addUsage(m: ModelUse): void {
-    const u = this.usage;
-    this.usage = {
-      calls: u.calls + 1,
-      inputTokens: u.inputTokens + m.inputTokens,
-      outputTokens: u.outputTokens + m.outputTokens,
-      costUsd: Math.round((u.costUsd + m.costUsd) * 1e6) / 1e6,
-    };
+    this.usage = addUsage(this.usage, m);
   }
 
   /**
@@ -75,12 +59,7 @@ export class RunState {
 
   /** The per-run budget this run has used up, if any. */
   overBudget(): string | undefined {
-    const b = this.input.agent.budget;
-    if (!b) return undefined;
-    const tokens = this.usage.inputTokens + this.usage.outputTokens;
-    if (b.tokens !== undefined && tokens >= b.tokens) return `the run used ${tokens} model tokens; its budget is ${b.tokens}`;
-    if (b.costUsd !== undefined && this.usage.costUsd >= b.costUsd) return `the run's model calls cost $${this.usage.costUsd}; its budget is $${b.costUsd}`;
-    return undefined;
+    return overBudget(this.input.agent.budget, this.usage);
   }
 
   /** Queues an audit event of this run (written by the next activity that carries the queue). */
@@ -101,9 +80,7 @@ export class RunState {
 
   /** Raises the run's risk level by a decision (it never goes down). */
   raiseRisk(d: Decision): void {
-    const level = d.outcome !== 'allow' ? 'high' : d.write ? 'medium' : 'low';
-    const order = ['low', 'medium', 'high'] as const;
-    if (order.indexOf(level) > order.indexOf(this.risk)) this.risk = level;
+    this.risk = raiseRisk(this.risk, d);
   }
 
   /** Hands the queued events to an activity; give them back with `requeueAudit` if it fails. */
@@ -128,7 +105,7 @@ export class RunState {
 
   get current(): StepView {
     const s = this.steps[this.steps.length - 1];
-    if (!s) throw ApplicationFailure.nonRetryable('no current step', 'InternalError');
+    if (!s) throw failure(ErrorCode.InternalError, 'no current step');
     return s;
   }
 
@@ -162,45 +139,20 @@ export class RunState {
     return this.input.identity ?? { kind: p.kind, subject: p.subject, groups: p.groups };
   }
 
-  /** Subjects that can never decide this run's approvals. */
-  private get conflicted(): string[] {
+  requestApproval(step: StepView, decision: Decision & { approval: ApprovalRequirement }, edit?: { by: string; replaces: Approval }): Approval {
     const id = this.identity;
-    return [this.input.principal.subject, id.subject, ...(id.onBehalfOf ? [id.onBehalfOf] : [])];
-  }
-
-  requestApproval(step: StepView, decision: Decision, edit?: { by: string; replaces: Approval }): Approval {
-    const req = decision.approval!;
-    const now = Date.now();
-    const revision = this.approvals.filter((a) => a.step === step.index).length;
-    const id = this.identity;
-    const approval: Approval = {
-      approvalId: approvalIdFor(this.input.runId, step.index, revision),
+    const approval = book.openApproval({
       runId: this.input.runId,
       step: step.index,
       tool: step.tool,
-      args: decision.args,
-      digest: decision.digest,
-      policyVersion: decision.policyVersion,
-      policyIds: decision.policyIds,
-      reason: decision.reason,
-      requiredGroup: req.group,
-      quorum: req.quorum,
-      ...(req.escalateTo && req.escalateAfterMs && req.escalateAfterMs < req.expiresAfterMs
-        ? { escalateTo: req.escalateTo, escalatesAt: new Date(now + req.escalateAfterMs).toISOString() }
-        : {}),
-      escalated: false,
+      decision,
       requestedBy: this.input.principal.subject,
+      runsAs: id.subject,
       ...(id.onBehalfOf ? { onBehalfOf: id.onBehalfOf } : {}),
-      requestedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + req.expiresAfterMs).toISOString(),
-      status: 'pending',
-      votes: [],
-      ...(edit ? { editedBy: edit.by, replaces: edit.replaces.approvalId } : {}),
-    };
-    if (edit) {
-      edit.replaces.status = 'superseded';
-      edit.replaces.supersededBy = approval.approvalId;
-    }
+      now: Date.now(),
+      revision: this.approvals.filter((a) => a.step === step.index).length,
+      ...(edit ? { edit } : {}),
+    });
     this.approvals.push(approval);
     this.noteApproval('approval.requested', approval, {
       data: {
@@ -223,66 +175,29 @@ export class RunState {
 
   /** The newest approval of a step (edits supersede older ones). */
   latestApproval(step: number): Approval | undefined {
-    return this.approvals.filter((a) => a.step === step).at(-1);
+    return book.latestApproval(this.approvals, step);
   }
 
   escalate(a: Approval): void {
-    a.escalated = true;
+    book.escalate(a);
     this.noteApproval('approval.escalated', a, { data: { escalateTo: a.escalateTo ?? null } });
     this.refreshWaiting();
     this.publish();
   }
 
   private refreshWaiting(): void {
-    const pending = this.approvals.filter((a) => a.status === 'pending');
-    this.waitingFor = pending.length
-      ? pending
-          .map((a) => {
-            const n = a.votes.filter((v) => v.decision === 'approve').length;
-            const who = groupsThatMayDecide(a).map((g) => `"${g}"`).join(' or ');
-            return `approval by ${a.quorum > 1 ? `${a.quorum} distinct members (${n} so far)` : 'a member'} of ${who} for ${a.tool} (${a.approvalId}) until ${a.expiresAt}`;
-          })
-          .join('; ')
-      : undefined;
+    this.waitingFor = book.waitingFor(this.approvals);
   }
 
   /** Update validator: rejects synchronously, before anything is written to history. */
   validateDecision(d: DecideApprovalInput): void {
-    const a = this.approvals.find((x) => x.approvalId === d.approvalId);
-    if (!a) throw ApplicationFailure.create({ type: ErrorTypes.NotFound, message: `approval ${d.approvalId} not found in this run` });
-    if (a.status === 'superseded')
-      throw ApplicationFailure.create({ type: ErrorTypes.AlreadyDecided, message: `approval ${a.approvalId} was replaced by ${a.supersededBy} after an edit` });
-    if (a.status === 'expired' || (a.status === 'pending' && Date.parse(a.expiresAt) <= Date.now()))
-      throw ApplicationFailure.create({ type: ErrorTypes.Expired, message: `approval ${a.approvalId} expired at ${a.expiresAt}` });
-    if (a.status !== 'pending')
-      throw ApplicationFailure.create({ type: ErrorTypes.AlreadyDecided, message: `approval ${a.approvalId} is already ${a.status}` });
-    if (this.conflicted.includes(d.approver.subject))
-      throw ApplicationFailure.create({ type: ErrorTypes.Forbidden, message: 'the requester of a run, and whoever it acts for, cannot decide its approvals' });
-    const groups = groupsThatMayDecide(a);
-    if (!groups.some((g) => d.approver.groups.includes(g))) {
-      const later = a.escalateTo && !a.escalated && d.approver.groups.includes(a.escalateTo) ? ` (group "${a.escalateTo}" may decide after ${a.escalatesAt})` : '';
-      throw ApplicationFailure.create({ type: ErrorTypes.Forbidden, message: `approval requires a member of group "${a.requiredGroup}"${later}` });
-    }
-    if (a.votes.some((v) => v.by === d.approver.subject))
-      throw ApplicationFailure.create({ type: ErrorTypes.AlreadyDecided, message: `${d.approver.subject} has already decided approval ${a.approvalId}; the same approver counts once` });
-    if (d.digest !== undefined && d.digest !== a.digest)
-      throw ApplicationFailure.create({ type: ErrorTypes.DigestMismatch, message: `approval ${a.approvalId} is bound to digest ${a.digest}, not ${d.digest}` });
-    if (d.args !== undefined && d.decision !== 'approve')
-      throw ApplicationFailure.create({ type: ErrorTypes.InvalidEdit, message: 'only an approval can carry edited args' });
+    asFailure(() => book.checkDecision(this.approvals.find((x) => x.approvalId === d.approvalId), d, Date.now()));
   }
 
   /** Records a vote (the validator has accepted it). Any rejection ends the approval; a quorum approves it. */
   vote(d: DecideApprovalInput): Approval {
     const a = this.approvals.find((x) => x.approvalId === d.approvalId)!;
-    const at = new Date(Date.now()).toISOString();
-    a.votes.push({ by: d.approver.subject, decision: d.decision, at, ...(d.comment ? { comment: d.comment } : {}) });
-    const approvers = new Set(a.votes.filter((v) => v.decision === 'approve').map((v) => v.by));
-    if (d.decision === 'reject' || approvers.size >= a.quorum) {
-      a.status = d.decision === 'reject' ? 'rejected' : 'approved';
-      a.decidedBy = d.approver.subject;
-      a.decidedAt = at;
-      if (d.comment) a.comment = d.comment;
-    }
+    book.castVote(a, d, new Date(Date.now()).toISOString());
     this.noteApproval('approval.decided', a, {
       principal: d.approver.subject,
       outcome: d.decision,
@@ -294,8 +209,7 @@ export class RunState {
   }
 
   settleApproval(a: Approval): void {
-    if (a.status === 'pending') {
-      a.status = 'expired';
+    if (book.expire(a)) {
       this.noteApproval('approval.expired', a, { outcome: 'expired', data: { expiresAt: a.expiresAt } });
     }
     this.refreshWaiting();
@@ -304,7 +218,7 @@ export class RunState {
   }
 
   finish(status: Exclude<RunStatus, 'running' | 'awaiting_approval'>, result: Json, error?: { type: string; message: string }): void {
-    for (const a of this.approvals) if (a.status === 'pending') a.status = 'cancelled';
+    book.cancelPending(this.approvals);
     this.status = status;
     this.result = result;
     this.error = error;
@@ -318,7 +232,7 @@ export class RunState {
     const pending = this.approvals.filter((a) => a.status === 'pending');
     upsertSearchAttributes([
       { key: SA.status, value: this.status },
-      { key: SA.pendingGroups, value: [...new Set(pending.flatMap((a) => groupsThatMayDecide(a)))] },
+      { key: SA.pendingGroups, value: [...new Set(pending.flatMap((a) => book.groupsThatMayDecide(a)))] },
       { key: SA.risk, value: this.risk },
     ]);
     upsertMemo({ [PENDING_MEMO]: pending });

@@ -15,15 +15,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { agentRunWorkflow } from '../../workflows/agentRun.js';
 import { decideApprovalUpdate, getRunQuery, PENDING_MEMO, SA } from '../../workflows/definitions.js';
-import { groupsThatMayDecide, runIdOfApproval, type Approval, type JsonObject, type Principal, type RunIdentity, type RunView } from '../../workflows/types.js';
+import { mayDecide, runIdOfApproval } from '../core/approvals.js';
+import type { Approval, JsonObject, Principal, RunIdentity, RunView } from '../core/types.js';
 import { agentSpec, type AirlockConfig } from '../config/load.js';
 import { AuthError, type TokenVerifier } from '../identity/devIssuer.js';
 import { hasRole } from '../identity/users.js';
 import { PolicySource } from '../policy/source.js';
 import { scanAndPin } from '../registry/approve.js';
 import { defaultSecretSource } from '../registry/credentials.js';
-import { canonicalJson, LockStore } from '../registry/lock.js';
+import { LockStore } from '../registry/lock.js';
+import { digestOf } from '../core/canonical.js';
 import { McpPool } from '../registry/pool.js';
+import { effectiveStatus } from '../core/registry.js';
 import { registryStatusFile, StatusStore } from '../registry/status.js';
 import type { Logger } from '../log/logger.js';
 import { ApiError, badRequest, conflict, FAILURE_STATUS, forbidden, gone, notFound, unauthorized } from './errors.js';
@@ -122,8 +125,7 @@ export function createApp({ config, client, verifier, log, audit }: ApiDeps) {
       servers: Object.entries(config.servers).map(([id, s]) => ({
         id,
         transport: s.transport,
-        // A catalog retirement wins over any runtime status change.
-        status: s.status === 'retired' ? s.status : (changeOf(id)?.status ?? s.status),
+        status: effectiveStatus(s.status, changeOf(id)),
         statusChange: changeOf(id),
         owner: s.owner ?? null,
         classification: s.classification,
@@ -248,7 +250,7 @@ export function createApp({ config, client, verifier, log, audit }: ApiDeps) {
       await client.workflow.start(agentRunWorkflow, {
         workflowId: runId,
         taskQueue,
-        args: [{ runId, agent: spec, input: body.input, principal: p, identity, inputDigest: createHash('sha256').update(canonicalJson(body.input)).digest('hex') }],
+        args: [{ runId, agent: spec, input: body.input, principal: p, identity, inputDigest: digestOf(body.input) }],
         typedSearchAttributes: [
           { key: SA.agent, value: body.agent },
           { key: SA.requester, value: p.subject },
@@ -295,8 +297,7 @@ export function createApp({ config, client, verifier, log, audit }: ApiDeps) {
     for await (const wf of client.workflow.list({ query, pageSize: Math.min(q.limit, 1000) })) {
       const pending = (wf.memo?.[PENDING_MEMO] ?? []) as Approval[];
       for (const a of pending) {
-        const mine = groupsThatMayDecide(a).some((g) => p.groups.includes(g)) && a.requestedBy !== p.subject && a.onBehalfOf !== p.subject && !a.votes.some((v) => v.by === p.subject);
-        if (seeAll || mine) approvals.push(a);
+        if (seeAll || mayDecide(a, p, Date.now())) approvals.push(a);
       }
       if (approvals.length >= q.limit) break;
     }

@@ -1,7 +1,7 @@
 // What the audit trail stores of args and results: configured fields and anything secret-like masked.
 // The raw value is never stored; a digest of the raw call is (the approval digest), so a record can
 // still be matched to the call it describes.
-import type { Json } from '../../workflows/types.js';
+import type { Json } from '../core/types.js';
 
 export const REDACTED = '[REDACTED]';
 

@@ -2,7 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { AuditEventInput, AuditEventType, AuditStore } from './types.js';
-import type { Json } from '../../workflows/types.js';
+import type { Json } from '../core/types.js';
 
 export class RegistryAudit {
   constructor(

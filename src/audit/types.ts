@@ -1,5 +1,5 @@
 // The audit trail's record shapes, shared by the SQLite and PostgreSQL stores.
-import type { Json } from '../../workflows/types.js';
+import type { Json } from '../core/types.js';
 
 export const AUDIT_EVENT_TYPES = [
   'run.started',

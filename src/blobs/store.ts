@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Json } from '../../workflows/types.js';
+import type { Json } from '../core/types.js';
 
 /** Values whose JSON is larger than this are stored as blobs. */
 export const INLINE_LIMIT = 16 * 1024;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { FileConfigSchema, type FileConfig } from './schema.js';
-import type { AgentSpec } from '../../workflows/types.js';
+import type { AgentSpec } from '../core/types.js';
 
 /** Repository root (where package.json lives). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

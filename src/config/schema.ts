@@ -1,17 +1,18 @@
 import { z } from 'zod';
+import { DURATION_HINT, parseDuration } from '../core/duration.js';
 
-/** Duration strings such as `90s`, `15m`, `72h`, `3d`, or a number of milliseconds. */
-export const DurationSchema = z.union([
-  z.number().int().positive(),
-  z
-    .string()
-    .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration like 500ms, 30s, 15m, 72h or 3d')
-    .transform((s) => {
-      const m = /^(\d+)(ms|s|m|h|d)$/.exec(s)!;
-      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
-      return Number(m[1]) * unit;
+/** Duration strings such as `90s`, `15m`, `72h`, `3d` (src/core/duration.ts), or a whole number of milliseconds. */
+export const DurationSchema = z.union(
+  [
+    z.number().int().positive(),
+    z.string().transform((s, ctx) => {
+      const ms = parseDuration(s);
+      if (ms === undefined) ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, or a number of milliseconds` });
+      return ms ?? z.NEVER;
     }),
-], { error: 'expected a duration like 500ms, 30s, 15m, 72h or 3d, or a number of milliseconds' });
+  ],
+  { error: `expected ${DURATION_HINT}, or a number of milliseconds` },
+);
 
 const Id = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'ids are lower-case letters, digits and dashes');
 

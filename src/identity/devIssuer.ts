@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, errors, type
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Principal } from '../../workflows/types.js';
+import type { Principal } from '../core/types.js';
 import { DEMO_USERS } from './users.js';
 
 export const DEV_ISSUER = 'airlock-dev';

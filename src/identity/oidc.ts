@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { Principal } from '../../workflows/types.js';
+import type { Principal } from '../core/types.js';
 import { AuthError, type TokenVerifier } from './devIssuer.js';
 import type { Role } from './users.js';
 

@@ -1,4 +1,4 @@
-import type { Principal } from '../../workflows/types.js';
+import type { Principal } from '../core/types.js';
 
 export type Role = 'requester' | 'approver' | 'operator' | 'admin';
 

@@ -3,8 +3,8 @@
 // provider clients themselves are built in providers.ts.
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
-import { sanitizeJson, sanitizeText } from '../registry/scanner.js';
-import type { Json, JsonObject, StepView } from '../../workflows/types.js';
+import { sanitizeJson, sanitizeText } from '../core/sanitize.js';
+import type { Json, JsonObject, StepView } from '../core/types.js';
 import { PlannerOutputError, ProviderError, type PlanContext, type Planner, type PlanResult, type ToolInfo } from './types.js';
 
 /** Tool names sent to the model are `server__tool` (function names may not contain dots). */

@@ -1,4 +1,4 @@
-import type { Json, JsonObject, PlanOutput, StepView } from '../../workflows/types.js';
+import type { Json, JsonObject, PlanOutput, StepView } from '../core/types.js';
 import { PlannerOutputError, type PlanContext, type Planner, type PlanResult } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentConfig } from '../config/schema.js';
-import type { JsonObject, PlanOutput, StepView } from '../../workflows/types.js';
+import type { JsonObject, PlanOutput, StepView } from '../core/types.js';
 
 export interface ToolInfo {
   server: string;

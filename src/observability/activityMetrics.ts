@@ -5,7 +5,7 @@ import type { Context as ActivityContext } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptors } from '@temporalio/worker';
 import type { CallToolInput } from '../../activities/mcp.js';
-import type { Decision, ToolResultView } from '../../workflows/types.js';
+import type { Decision, ToolResultView } from '../core/types.js';
 import { mcpErrors, policyDecisions, toolCallDuration, toolCalls } from './metrics.js';
 
 /** The `kind` label of airlock_mcp_errors_total for a failed callTool attempt. */

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PENDING_MEMO, SA } from '../../workflows/definitions.js';
-import type { Approval, RunStatus } from '../../workflows/types.js';
+import type { Approval, RunStatus } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 
 export const registry = new Registry();

@@ -79,6 +79,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { DURATION_HINT, formatDuration, parseDuration } from '../core/duration.js';
 import type { AuthorizationAnswer, DetailedError, StatefulAuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
 
 export type Phase = 'read-only' | 'gated' | 'autonomous';
@@ -419,8 +420,8 @@ export class PolicyEngine {
       outcome: 'require_approval',
       reason:
         `${actionId} needs approval by ${a.quorum === 1 ? 'a member' : `${a.quorum} distinct members`} of ${a.group}` +
-        `${a.escalateTo ? ` (escalating to ${a.escalateTo} after ${formatMs(a.escalateAfterMs!)})` : ''}` +
-        `${a.expiresAfterMs !== undefined ? `, expiring after ${formatMs(a.expiresAfterMs)}` : ''} (policy ${chosen.id})`,
+        `${a.escalateTo ? ` (escalating to ${a.escalateTo} after ${formatDuration(a.escalateAfterMs!)})` : ''}` +
+        `${a.expiresAfterMs !== undefined ? `, expiring after ${formatDuration(a.expiresAfterMs)}` : ''} (policy ${chosen.id})`,
       policyIds: ids,
       policyVersion: this.version,
       approval: { ...a },
@@ -749,7 +750,7 @@ function parseApproval(ann: Record<string, string>, fail: (name: string, message
   const duration = (name: string): number => {
     const v = ann[name];
     const ms = parseDuration(v);
-    if (ms === undefined) fail(name, `@${name}: invalid duration ${JSON.stringify(v)} (expected a positive duration like 500ms, 30s, 15m, 72h or 3d)`);
+    if (ms === undefined) fail(name, `@${name}: invalid duration ${JSON.stringify(v)} (expected ${DURATION_HINT})`);
     return ms!;
   };
   const a: ApprovalRequirement = { group: group('approval'), quorum: 1 };
@@ -770,22 +771,6 @@ function parseApproval(ann: Record<string, string>, fail: (name: string, message
     }
   }
   return a;
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `500ms|30s|15m|72h|3d` → milliseconds; undefined if malformed or not positive. */
-export function parseDuration(s: string): number | undefined {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(s);
-  if (!m) return undefined;
-  const ms = Number(m[1]) * UNITS[m[2]];
-  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
-}
-
-function formatMs(ms: number): string {
-  if (ms % UNITS.d === 0 && ms >= 7 * UNITS.d) return `${ms / UNITS.d}d`;
-  for (const u of ['h', 'm', 's'] as const) if (ms % UNITS[u] === 0) return `${ms / UNITS[u]}${u}`;
-  return `${ms}ms`;
 }
 
 /**

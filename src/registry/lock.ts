@@ -2,21 +2,9 @@
 // Any difference on a live connection (a changed description or schema, an added, removed or
 // renamed tool) is drift, and the server's calls fail closed until someone re-approves it.
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { digestOf } from '../core/canonical.js';
 import { JsonStateFile } from './jsonFile.js';
-
-/** JSON with object keys sorted at every level: the same value always serializes, and hashes, the same. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-}
 
 /** The parts of a tool definition that are pinned: everything the model sees or the call depends on. */
 export function toolDefinition(t: Tool): Record<string, unknown> {
@@ -31,7 +19,7 @@ export function toolDefinition(t: Tool): Record<string, unknown> {
 }
 
 export function toolHash(t: Tool): string {
-  return createHash('sha256').update(canonicalJson(toolDefinition(t))).digest('hex');
+  return digestOf(toolDefinition(t));
 }
 
 const LockedTool = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), definition: z.record(z.string(), z.unknown()) });

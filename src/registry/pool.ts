@@ -7,6 +7,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { SpanKind } from '@opentelemetry/api';
 import { createInterface } from 'node:readline';
 import type { ServerConfig } from '../config/schema.js';
+import { admissionRefusal, catalogAllows } from '../core/registry.js';
 import { defaultSecretSource, resolveCredentials, type SecretSource } from './credentials.js';
 import { compareTools, describeDrift, type LockFile, type LockStore } from './lock.js';
 import { checkServerUrl } from './netguard.js';
@@ -82,8 +83,7 @@ export class McpPool {
 
   /** Whether the catalog lets agents use this tool (a server entry without `tools` allows all its pinned tools). */
   catalogAllows(serverId: string, tool: string): boolean {
-    const allowed = this.servers[serverId]?.tools;
-    return !allowed || allowed.includes(tool);
+    return catalogAllows(this.servers[serverId]?.tools, tool);
   }
 
   /** Unverified live tools, for `airlock registry pin/diff` only. */
@@ -114,12 +114,10 @@ export class McpPool {
   private admit(serverId: string): void {
     const cfg = this.servers[serverId];
     if (!cfg) return;
-    if (cfg.status === 'retired') throw new RegistryError(`MCP server "${serverId}" is retired in the catalog`);
     const overrides = this.registry?.status?.current();
     if (overrides instanceof Error) throw new RegistryError(`registry status unusable, refusing all servers: ${overrides.message}`);
-    const o = overrides?.servers[serverId];
-    if (o && o.status !== 'approved') throw new RegistryError(`MCP server "${serverId}" was ${o.status} by ${o.by} at ${o.at}: ${o.reason}`);
-    if (!o && cfg.status !== 'approved') throw new RegistryError(`MCP server "${serverId}" is ${cfg.status} in the catalog; only approved servers are called`);
+    const refusal = admissionRefusal(serverId, cfg.status, overrides?.servers[serverId]);
+    if (refusal) throw new RegistryError(refusal);
   }
 
   private verify(serverId: string, conn: Connection): void {

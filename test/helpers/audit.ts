@@ -1,7 +1,7 @@
 // The audit story of a finished run, checked against the run itself: every event once per occurrence.
 import assert from 'node:assert/strict';
 import type { AuditRecord } from '../../src/audit/types.js';
-import type { RunView } from '../../workflows/types.js';
+import type { RunView } from '../../src/core/types.js';
 import type { TestStack } from './stack.js';
 
 export async function runAudit(s: TestStack, runId: string): Promise<AuditRecord[]> {

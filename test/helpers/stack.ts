@@ -8,7 +8,7 @@ import { loadConfig, type AirlockConfig } from '../../src/config/load.js';
 import type { FileConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startStack, type Stack, type StackParts } from '../../src/stack.js';
-import type { RunView } from '../../workflows/types.js';
+import type { RunView } from '../../src/core/types.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../../src/config/load.js';
-import type { Approval, RunView } from '../../workflows/types.js';
+import type { Approval, RunView } from '../../src/core/types.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 const refund = (customerId: string, invoiceId: string, amount: number) => ({ customerId, invoiceId, amount, message: `refund ${amount}` });

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { DEMO_SYSTEMS, openSystem, type DemoSystem } from '../../examples/mcp/serve.js';
-import { describeFindings, sanitizeJson, sanitizeText, scanTools, type Finding, type ScanOptions, type ToolDef } from '../../src/registry/scanner.js';
+import { sanitizeJson, sanitizeText } from '../../src/core/sanitize.js';
+import { describeFindings, scanTools, type Finding, type ScanOptions, type ToolDef } from '../../src/registry/scanner.js';
 
 const tag = (s: string) => [...s].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
 

@@ -1,5 +1,4 @@
-// Pure types and constants shared by the workflow, activities, API and tests.
-// No I/O and no runtime imports beyond Temporal's pure common module.
+// The domain's types, shared by the core, the workflow, the activities, the API and the tests. Types only.
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -117,6 +116,8 @@ export interface Approval {
   escalatesAt?: string;
   escalated: boolean;
   requestedBy: string;
+  /** The subject the run acts as, when it is not the requester (a supervised workflow). */
+  runsAs?: string;
   onBehalfOf?: string;
   requestedAt: string;
   expiresAt: string;
@@ -210,41 +211,4 @@ export interface DecideApprovalInput {
   digest?: string;
   /** Filled by the API from the verified token. */
   approver: Pick<Principal, 'subject' | 'groups'>;
-}
-
-/** Error types thrown as ApplicationFailure.type and mapped to HTTP by the API. */
-export const ErrorTypes = {
-  NotFound: 'NotFound',
-  Forbidden: 'Forbidden',
-  AlreadyDecided: 'AlreadyDecided',
-  Expired: 'Expired',
-  InvalidEdit: 'InvalidEdit',
-  DigestMismatch: 'DigestMismatch',
-  PolicyDenied: 'PolicyDenied',
-  StepLimitExceeded: 'StepLimitExceeded',
-  OutcomeUnknown: 'OutcomeUnknown',
-  ToolCallFailed: 'ToolCallFailed',
-  PlannerFailed: 'PlannerFailed',
-  AgentFailed: 'AgentFailed',
-  /** Model routing and model output (see activities/model.ts). */
-  ProviderUnavailable: 'ProviderUnavailable',
-  ModelsExhausted: 'ModelsExhausted',
-  ModelRoutingDenied: 'ModelRoutingDenied',
-  ModelOutputInvalid: 'ModelOutputInvalid',
-  BudgetExceeded: 'BudgetExceeded',
-} as const;
-
-/** The groups whose members may decide an approval now: the required group, plus the escalation group once escalated. */
-export function groupsThatMayDecide(a: Approval): string[] {
-  return a.escalated && a.escalateTo ? [a.requiredGroup, a.escalateTo] : [a.requiredGroup];
-}
-
-export function approvalIdFor(runId: string, step: number, revision = 0): string {
-  return revision === 0 ? `${runId}.a${step}` : `${runId}.a${step}r${revision}`;
-}
-
-/** The run (= workflow) id an approval id belongs to, or undefined if malformed. */
-export function runIdOfApproval(approvalId: string): string | undefined {
-  const m = /^(run-[a-z0-9]+)\.a(\d+)(?:r\d+)?$/.exec(approvalId);
-  return m ? m[1] : undefined;
 }

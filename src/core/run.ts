@@ -1,0 +1,34 @@
+// Rules about a run as a whole: its risk level and its model budget.
+import type { AgentSpec, Decision, ModelUse, RunUsage } from './types.js';
+
+export type Risk = 'low' | 'medium' | 'high';
+const RISK_ORDER: readonly Risk[] = ['low', 'medium', 'high'];
+
+/** Risk a decision shows: denials and approvals are high, writes policy allowed medium, reads low. */
+export function riskOf(d: Pick<Decision, 'outcome' | 'write'>): Risk {
+  return d.outcome !== 'allow' ? 'high' : d.write ? 'medium' : 'low';
+}
+
+/** A run's risk only ever rises. */
+export function raiseRisk(current: Risk, d: Pick<Decision, 'outcome' | 'write'>): Risk {
+  const level = riskOf(d);
+  return RISK_ORDER.indexOf(level) > RISK_ORDER.indexOf(current) ? level : current;
+}
+
+export function addUsage(u: RunUsage, m: Pick<ModelUse, 'inputTokens' | 'outputTokens' | 'costUsd'>): RunUsage {
+  return {
+    calls: u.calls + 1,
+    inputTokens: u.inputTokens + m.inputTokens,
+    outputTokens: u.outputTokens + m.outputTokens,
+    costUsd: Math.round((u.costUsd + m.costUsd) * 1e6) / 1e6,
+  };
+}
+
+/** The per-run budget the run has used up, as a sentence, or undefined while it has some left. */
+export function overBudget(budget: AgentSpec['budget'], usage: RunUsage): string | undefined {
+  if (!budget) return undefined;
+  const tokens = usage.inputTokens + usage.outputTokens;
+  if (budget.tokens !== undefined && tokens >= budget.tokens) return `the run used ${tokens} model tokens; its budget is ${budget.tokens}`;
+  if (budget.costUsd !== undefined && usage.costUsd >= budget.costUsd) return `the run's model calls cost $${usage.costUsd}; its budget is $${budget.costUsd}`;
+  return undefined;
+}
