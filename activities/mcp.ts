@@ -23,8 +23,8 @@ export function createMcpActivities({ pool, writer, blobs }: { pool: McpPool; wr
     try {
       await writer.write(audit ?? []);
     } catch (err) {
-      // Fail closed: a call whose authorization cannot be recorded is not made (retried, as every audit write, per the call's own retry policy).
-      throw failure(ErrorCode.AuditUnavailable, `${(err as Error).message}; the tool was not called`);
+      // Fail closed, at once: a call whose authorization cannot be recorded is not made.
+      throw failure(ErrorCode.UnrecordedCall, `${(err as Error).message}; the tool was not called`);
     }
     const ctx = Context.current();
     const beat = setInterval(() => ctx.heartbeat(), 2_000);

@@ -82,7 +82,7 @@ async function flushAudit(run: RunState): Promise<void> {
 }
 
 function buildGraph(run: RunState) {
-  const { agent, runId, principal } = run.input;
+  const { agent, runId } = run.input;
   const failed = (type: string, message: string) => new Command({ goto: END, update: { outcome: { status: 'failed', type, message } } });
 
   /**

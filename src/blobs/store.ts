@@ -49,7 +49,7 @@ export class BlobStore {
       this.cache.set(hash, value);
       return value;
     } catch (err) {
-      throw new Error(`blob ${ref.$blob} is unreadable from ${this.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(`blob ${ref.$blob} is unreadable from ${this.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
   }
 

@@ -46,6 +46,9 @@ export const ERRORS = {
   InvalidToolSchema: spec(false, 502, 'invalid_tool_schema', 'third_party'),
   // The audit store is down: retried until it takes the record, and nothing it should record goes ahead meanwhile.
   AuditUnavailable: spec(true, 503, 'audit_unavailable', 'system'),
+  // A tool call whose authorization could not be recorded is not made, and the run stops at once rather than
+  // calling later on a decision an approver took minutes ago (the approval is re-asked in a new run).
+  UnrecordedCall: spec(false, 503, 'unrecorded_call', 'system'),
   // API edge only.
   Unauthorized: spec(false, 401, 'unauthorized', 'user'),
   InvalidRequest: spec(false, 400, 'invalid_request', 'user'),

@@ -304,7 +304,7 @@ function detectText(display: string, folded: string, leaf: Leaf, ctx: Context): 
   for (let m = URL_RE.exec(display); m; m = URL_RE.exec(display)) {
     const raw = m[0].replace(/[.,;:!?'"]+$/, '');
     const candidate = (raw.toLowerCase().startsWith('www.') ? `http://${raw}` : raw).replace(/\\(?=[./])/g, '');
-    let host = '';
+    let host: string;
     try {
       host = new URL(candidate).hostname.toLowerCase().replace(/\.$/, '').replace(/^\[|\]$/g, '');
     } catch {

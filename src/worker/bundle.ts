@@ -1,11 +1,13 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ROOT } from '../config/load.js';
 import { WORKFLOW_TRACING_INTERCEPTORS } from '../observability/tracing.js';
 
 export const WORKFLOWS_DIR = join(ROOT, 'workflows');
+/** The governance core: pure, and bundled with the workflows that import it. */
+const CORE_DIR = join(ROOT, 'src', 'core');
 /**
  * Workflow interceptors bundled with the workflows (a prebuilt bundle ignores the worker's own
  * `interceptors.workflowModules`): OpenTelemetry spans for the run and the activities it schedules,
@@ -20,7 +22,7 @@ const PRELOAD_MODULES = [join(WORKFLOWS_DIR, 'preload.ts')];
 
 function sourceHash(): string {
   const h = createHash('sha256');
-  for (const f of readdirSync(WORKFLOWS_DIR).sort()) h.update(f).update(readFileSync(join(WORKFLOWS_DIR, f)));
+  for (const dir of [WORKFLOWS_DIR, CORE_DIR]) for (const f of readdirSync(dir).sort()) h.update(relative(ROOT, join(dir, f))).update(readFileSync(join(dir, f)));
   h.update(INTERCEPTOR_MODULES.join('\0')).update(PRELOAD_MODULES.join('\0'));
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(lock)) h.update(readFileSync(lock));
@@ -28,7 +30,7 @@ function sourceHash(): string {
 }
 
 /**
- * The webpack bundle of workflows/, cached on disk by a hash of its sources and the lockfile:
+ * The webpack bundle of workflows/ (with the core it imports), cached on disk by a hash of their sources and the lockfile:
  * bundling LangGraph takes seconds, and every worker process would otherwise repeat it.
  */
 export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
