@@ -2,6 +2,7 @@
 // link-local address unless that server explicitly allows it (the demo servers on 127.0.0.1 do).
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { hostAllowed } from '../core/hosts.js';
 
 const PRIVATE = new BlockList();
 for (const [net, bits] of [
@@ -29,15 +30,6 @@ export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true; // not an address: treat as unsafe
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
-}
-
-/** `example.com` allows `example.com` and `api.example.com`; an IP literal must be listed exactly. */
-export function hostAllowed(host: string, allowlist: string[]): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  return allowlist.some((a) => {
-    const x = a.toLowerCase().replace(/\.$/, '');
-    return h === x || (isIP(h) === 0 && h.endsWith(`.${x}`));
-  });
 }
 
 export class NetworkPolicyError extends Error {

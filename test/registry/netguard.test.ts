@@ -1,7 +1,8 @@
 // Network rules for HTTP MCP servers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkServerUrl, hostAllowed, isPrivateAddress } from '../../src/registry/netguard.js';
+import { hostAllowed } from '../../src/core/hosts.js';
+import { checkServerUrl, isPrivateAddress } from '../../src/registry/netguard.js';
 
 describe('HTTP server network rules', () => {
   test('private, loopback, link-local and mapped addresses are private; public ones are not', () => {
