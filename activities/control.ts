@@ -2,6 +2,7 @@ import { Ajv as AjvDraft7, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { approvalFor } from '../src/core/approvals.js';
 import { callDigest, digestOf } from '../src/core/canonical.js';
+import { DEFAULT_CLASSIFICATION } from '../src/core/classification.js';
 import { ErrorCode } from '../src/core/errors.js';
 import { classifyTool, IDEMPOTENCY_KEY_FIELD, idempotencyKey } from '../src/core/tools.js';
 import type { AirlockConfig } from '../src/config/load.js';
@@ -139,7 +140,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
         readOnly: cls.readOnly,
         destructive: cls.destructive,
         idempotent,
-        classification: config.servers[call.server]?.classification ?? 'internal',
+        classification: config.servers[call.server]?.classification ?? DEFAULT_CLASSIFICATION,
       },
       args,
       runId,

@@ -7,7 +7,8 @@ import type { AuditStore } from '../src/audit/types.js';
 import type { BlobStore } from '../src/blobs/store.js';
 import type { AirlockConfig } from '../src/config/load.js';
 import { PlannerOutputError, ProviderError, type Planner, type ToolInfo } from '../src/models/index.js';
-import { costOf, maxClassification, route, RoutingError, type Classification } from '../src/models/router.js';
+import { DEFAULT_CLASSIFICATION, maxClassification, type Classification } from '../src/core/classification.js';
+import { costOf, route, RoutingError } from '../src/models/router.js';
 import { RegistryError, type McpPool } from '../src/registry/pool.js';
 import { sanitizeJson } from '../src/core/sanitize.js';
 import type { JsonObject, ModelUse, PlanOutput, RunIdentity, StepView } from '../src/core/types.js';
@@ -45,8 +46,8 @@ interface ModelDeps {
 export function createModelActivities({ config, pool, planners, writer, audit, blobs }: ModelDeps) {
   /** The run's data classification: what requesters may put in the input, and every server whose results it has seen. */
   function classificationOf(agentName: string, steps: StepView[]): Classification {
-    const seen = steps.filter((s) => s.result).map((s) => config.servers[s.tool.slice(0, s.tool.indexOf('.'))]?.classification ?? 'internal');
-    return maxClassification([config.agents[agentName]?.inputClassification ?? 'internal', ...seen]);
+    const seen = steps.filter((s) => s.result).map((s) => config.servers[s.tool.slice(0, s.tool.indexOf('.'))]?.classification ?? DEFAULT_CLASSIFICATION);
+    return maxClassification([config.agents[agentName]?.inputClassification ?? DEFAULT_CLASSIFICATION, ...seen]);
   }
 
   async function plan({ runId, agent: agentName, input, steps, identity, audit: queued, exclude, repair }: PlanInput): Promise<PlanStepResult> {

@@ -2,10 +2,7 @@
 // filtered by each provider's clearance. No eligible model means no model call (fail closed).
 import type { AirlockConfig } from '../config/load.js';
 
-export const CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
-export type Classification = (typeof CLASSIFICATIONS)[number];
-export const rank = (c: Classification) => CLASSIFICATIONS.indexOf(c);
-export const maxClassification = (cs: Classification[]): Classification => cs.reduce((a, b) => (rank(b) > rank(a) ? b : a), 'public' as Classification);
+import { clearedFor, type Classification } from '../core/classification.js';
 
 /** The embedded planner runs inside the worker: it may see any data. */
 export const EMBEDDED = 'embedded';
@@ -59,7 +56,7 @@ export function route(config: AirlockConfig, req: RouteRequest): RouteChoice {
   const chain: string[] = [];
   for (const m of candidates) {
     const clearance = clearanceOf(config, m);
-    if (rank(clearance) < rank(req.classification)) skipped.push({ model: m, why: `cleared for ${clearance} data, the run holds ${req.classification}` });
+    if (!clearedFor(clearance, req.classification)) skipped.push({ model: m, why: `cleared for ${clearance} data, the run holds ${req.classification}` });
     else chain.push(m);
   }
   const where = r ? `route ${index + 1} (${r.task}${r.classification ? ` for ${r.classification.join('/')}` : ''}${r.reason ? `: ${r.reason}` : ''})` : `agent ${req.agent}'s default model`;

@@ -147,3 +147,14 @@ describe('sanitizing', () => {
     assert.equal(Object.getPrototypeOf(out), Object.prototype);
   });
 });
+
+describe('data classification', () => {
+  test('levels are ordered; a run holds the highest it has seen; clearance covers its level and below', async () => {
+    const { maxClassification, clearedFor } = await import('../../src/core/classification.js');
+    assert.equal(maxClassification([]), 'public');
+    assert.equal(maxClassification(['internal', 'restricted', 'confidential']), 'restricted');
+    assert.equal(clearedFor('confidential', 'internal'), true);
+    assert.equal(clearedFor('confidential', 'confidential'), true);
+    assert.equal(clearedFor('internal', 'restricted'), false);
+  });
+});
