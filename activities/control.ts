@@ -3,6 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { approvalFor } from '../src/core/approvals.js';
 import { callDigest, digestOf } from '../src/core/canonical.js';
 import { DEFAULT_CLASSIFICATION } from '../src/core/classification.js';
+import { stageOf, type ControlStage, type ControlStep } from '../src/core/controlSteps.js';
 import { ErrorCode } from '../src/core/errors.js';
 import { classifyTool, IDEMPOTENCY_KEY_FIELD, idempotencyKey } from '../src/core/tools.js';
 import type { AirlockConfig } from '../src/config/load.js';
@@ -24,7 +25,7 @@ export interface DecideInput {
 }
 
 /** Where a deny came from: admission and validation of the call, or the autonomy phase and policy. */
-type Stage = 'validation' | 'policy';
+type Stage = ControlStage;
 
 /** Upper bound on the serialized args of one tool call. */
 export const MAX_ARGS_BYTES = 64 * 1024;
@@ -92,8 +93,8 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
     const name = `${call.server}.${call.tool}`;
     const engine = policies.current();
     const policyVersion = engine instanceof Error ? 'unavailable' : engine.version;
-    const deny = (reason: string, stage: Stage = 'validation'): Decision & { stage: Stage } => ({
-      stage,
+    const deny = (reason: string, step: ControlStep): Decision & { stage: Stage } => ({
+      stage: stageOf(step),
       outcome: 'deny',
       reason,
       policyIds: [],
@@ -103,18 +104,18 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
       args: call.args,
       digest: callDigest(call.server, call.tool, call.args, policyVersion),
     });
-    if (!agent.servers.includes(call.server)) return deny(`server "${call.server}" is not allowed for agent ${agent.name}`);
-    if (!pool.has(call.server)) return deny(`server "${call.server}" is not in the registry`);
+    if (!agent.servers.includes(call.server)) return deny(`server "${call.server}" is not allowed for agent ${agent.name}`, 'server-allowed');
+    if (!pool.has(call.server)) return deny(`server "${call.server}" is not in the registry`, 'server-registered');
     let tools;
     try {
       tools = await pool.listTools(call.server);
     } catch (err) {
-      if (err instanceof RegistryError) return deny(err.message);
+      if (err instanceof RegistryError) return deny(err.message, 'server-registered');
       throw err;
     }
     const tool = tools.find((t) => t.name === call.tool);
-    if (!tool) return deny(`tool "${name}" does not exist on server "${call.server}"`);
-    if (!pool.catalogAllows(call.server, call.tool)) return deny(`tool "${name}" is not among the tools the catalog allows from "${call.server}"`);
+    if (!tool) return deny(`tool "${name}" does not exist on server "${call.server}"`, 'tool-allowed');
+    if (!pool.catalogAllows(call.server, call.tool)) return deny(`tool "${name}" is not among the tools the catalog allows from "${call.server}"`, 'tool-allowed');
 
     const cls = classifyTool(tool.annotations);
     const { write, idempotent } = cls;
@@ -123,11 +124,11 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
     const args: JsonObject = IDEMPOTENCY_KEY_FIELD in props ? { ...call.args, [IDEMPOTENCY_KEY_FIELD]: idempotencyKey(runId, step) } : call.args;
 
     const size = Buffer.byteLength(JSON.stringify(args));
-    if (size > MAX_ARGS_BYTES) return deny(`args are ${size} bytes; the limit is ${MAX_ARGS_BYTES}`);
+    if (size > MAX_ARGS_BYTES) return deny(`args are ${size} bytes; the limit is ${MAX_ARGS_BYTES}`, 'args-size');
     const validate = validatorFor(name, tool.inputSchema);
-    if (!validate(args)) return deny(`args do not match the input schema of ${name}: ${ajv2020.errorsText(validate.errors)}`);
+    if (!validate(args)) return deny(`args do not match the input schema of ${name}: ${ajv2020.errorsText(validate.errors)}`, 'args-schema');
 
-    if (write && agent.phase === 'read-only') return deny(`agent ${agent.name} is in the read-only phase: ${name} changes state`, 'policy');
+    if (write && agent.phase === 'read-only') return deny(`agent ${agent.name} is in the read-only phase: ${name} changes state`, 'autonomy-phase');
     if (engine instanceof Error) return deny(`policy engine unavailable: ${engine.message}`, 'policy');
 
     const p = engine.evaluate({
@@ -146,7 +147,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
       runId,
       now: new Date().toISOString(),
     });
-    const base = { stage: 'policy' as const, policyIds: p.policyIds, policyVersion: p.policyVersion, write, idempotent, args, digest: callDigest(call.server, call.tool, args, p.policyVersion) };
+    const base = { stage: stageOf('policy'), policyIds: p.policyIds, policyVersion: p.policyVersion, write, idempotent, args, digest: callDigest(call.server, call.tool, args, p.policyVersion) };
     if (p.outcome === 'deny') return { ...base, outcome: 'deny', reason: p.reason };
     const approval = approvalFor(p, { write, phase: agent.phase, defaults: agent.approvalDefaults });
     if (approval && p.outcome === 'require_approval') return { ...base, outcome: 'require_approval', reason: p.reason, approval };

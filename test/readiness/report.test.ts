@@ -67,6 +67,33 @@ agents:
     servers: [crm]
     autonomy: read-only
 `;
+/** Nothing can change on its own: no model named, a playbook step on an uncertified server, pins not required, a broken policy set. */
+const COUPLED = `
+policy:
+  dir: broken
+registry:
+  lockFile: airlock.lock.json
+  requirePins: false
+servers:
+  ledger: { transport: stdio, command: node, owner: finance-eng }
+agents:
+  bookkeeper:
+    servers: [ledger]
+    autonomy: gated
+    playbook:
+      - tool: ledger.post_entry
+`;
+const coupledFile = join(dir, 'coupled.yaml');
+writeFileSync(coupledFile, COUPLED);
+/** The example configuration, read from another directory, changed by `edit`. */
+function exampleVariant(name: string, edit: (yaml: string) => string = (y) => y): string {
+  const file = join(dir, name);
+  const yaml = readFileSync(join(EXAMPLES, 'airlock.yaml'), 'utf8')
+    .replace('dir: policies', `dir: ${join(EXAMPLES, 'policies')}`)
+    .replace('lockFile: airlock.lock.json', `lockFile: ${join(EXAMPLES, 'airlock.lock.json')}`);
+  writeFileSync(file, edit(yaml));
+  return file;
+}
 const badFile = join(dir, 'misconfigured.yaml');
 writeFileSync(badFile, MISCONFIGURED);
 const brokenFile = join(dir, 'broken-policies.yaml');
@@ -84,9 +111,12 @@ describe('governance readiness report', () => {
     assert.match(execution!.answer, /Approved for execution: refund-assistant \(autonomous\)/);
     assert.match(systems!.answer, /billing \(restricted, owner finance-eng\): pinned by airlock-maintainers/);
     assert.match(identity!.answer, /embedded dev issuer/);
-    assert.match(approvals!.answer, /refund-finance-approval .*one approver from finance/);
+    // From the engine's facts: the policies whose conditions name the agent, and the tools it can reach.
+    assert.match(identity!.answer, /refund-assistant \(autonomous\) reaches 10 tools on crm, ticketing, billing, callable for users, service accounts, named by 3 policies \(refund-small, refund-finance-approval, refund-dual-finance-approval\)/);
+    assert.match(approvals!.answer, /refund-finance-approval .*one approver from finance \(escalating to finance-leads after 24h\), expiring after 72h/);
     assert.match(approvals!.answer, /refund-dual-finance-approval .*2 distinct approvers from finance/);
-    assert.match(controls!.answer, /activities\/control\.ts.*ajv.*Cedar/s);
+    // The policy set in force, counted from the engine; pins are required by default.
+    assert.match(controls!.answer, new RegExp(`policy set version ${r.policyVersion} \\(9 policies over 10 declared tools\\), tool definitions must match their pins in \\S*airlock\\.lock\\.json`));
     assert.match(controls!.answer, /SQLite .*audit\.db/);
     assert.match(controls!.answer, /\/metrics \(Prometheus\)/);
 
@@ -156,18 +186,47 @@ describe('governance readiness report', () => {
   });
 
   test('approval policies limited to another agent do not cover this one', () => {
-    const file = join(dir, 'other-agent.yaml');
-    writeFileSync(
-      file,
-      readFileSync(join(EXAMPLES, 'airlock.yaml'), 'utf8')
-        .replace('dir: policies', `dir: ${join(EXAMPLES, 'policies')}`)
-        .replace('lockFile: airlock.lock.json', `lockFile: ${join(EXAMPLES, 'airlock.lock.json')}`) +
-        '  other-bot:\n    servers: [billing]\n    autonomy: autonomous\n',
-    );
+    const file = exampleVariant('other-agent.yaml', (y) => `${y}  other-bot:\n    servers: [billing]\n    autonomy: autonomous\n`);
     const r = buildReadinessReport(loadConfig({ file, env }));
     const agentsOf = (code: string) => gapsOf(r, code).map((g) => /agent (\S+)/.exec(g.message)![1]);
     assert.deepEqual(agentsOf('write-tool-ungoverned'), ['other-bot']);
     assert.deepEqual(agentsOf('autonomous-without-approval'), ['other-bot']);
+  });
+
+  test('independence is computed from models, playbooks, pins and the policy set: yes, partly or no', () => {
+    type Facets = Record<'models' | 'workflows' | 'connectors' | 'policies', { independent: boolean; because: string }>;
+    const independence = (r: ReadinessReport) => {
+      const q = r.questions.find((x) => x.id === 'independence')!;
+      const { verdict, facets } = q.details as { verdict: string; facets: Facets };
+      return { answer: q.answer, verdict, independent: Object.entries(facets).filter(([, f]) => f.independent).map(([k]) => k) };
+    };
+
+    const example = independence(buildReadinessReport(loadConfig({ env })));
+    assert.equal(example.verdict, 'yes');
+    assert.deepEqual(example.independent, ['models', 'workflows', 'connectors', 'policies']);
+    assert.match(example.answer, /^Yes\. Models: refund-assistant → embedded, each set in config/);
+
+    // Turning pins off couples connectors to agents: the answer, the gap and the controls answer all say so.
+    const pinsOff = buildReadinessReport(loadConfig({ file: exampleVariant('pins-off.yaml', (y) => y.replace('registry:\n', 'registry:\n  requirePins: false\n')), env }));
+    const partly = independence(pinsOff);
+    assert.equal(partly.verdict, 'partly');
+    assert.deepEqual(partly.independent, ['models', 'workflows', 'policies']);
+    assert.match(partly.answer, /^Partly\. .*Connectors: registry\.requirePins is off/);
+    assert.deepEqual(codes(pinsOff), ['dev-issuer', 'pins-not-required']);
+    assert.match(pinsOff.questions.find((q) => q.id === 'controls')!.answer, /registry\.requirePins is off/);
+
+    const bad = independence(buildReadinessReport(loadConfig({ file: badFile, env: badEnv })));
+    assert.equal(bad.verdict, 'partly');
+    assert.deepEqual(bad.independent, ['workflows', 'policies']);
+    assert.match(bad.answer, /Models: refund-bot, viewer name no model in config/);
+    assert.match(bad.answer, /Connectors: not pinned: ledger\b/);
+
+    const coupled = independence(buildReadinessReport(loadConfig({ file: coupledFile, env: badEnv })));
+    assert.equal(coupled.verdict, 'no');
+    assert.deepEqual(coupled.independent, []);
+    assert.match(coupled.answer, /^No\. /);
+    assert.match(coupled.answer, /bookkeeper \(ledger\.post_entry\)/);
+    assert.match(coupled.answer, /Policies: the policy set does not load/);
   });
 
   test('the text format marks gaps and shows file:line links', () => {

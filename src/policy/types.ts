@@ -1,0 +1,77 @@
+// What the policy engine is asked, what it answers, and what it tells about the policies it loaded.
+import type { AutonomyPhase } from '../core/types.js';
+
+export type Phase = AutonomyPhase;
+
+export interface PolicyRequest {
+  /** Who the run acts for. */
+  principal: { kind: 'user' | 'service'; id: string; groups: string[]; onBehalfOf?: string };
+  /** Agent name, e.g. 'refund-assistant'. */
+  agent: string;
+  phase: Phase;
+  /** MCP server name, e.g. 'billing'. */
+  server: string;
+  /** Tool name on that server, e.g. 'issue_refund'. */
+  tool: string;
+  toolInfo: { readOnly: boolean; destructive: boolean; idempotent: boolean; classification: string };
+  /** JSON args, already validated against the tool's input schema. */
+  args: Record<string, unknown>;
+  runId: string;
+  /** ISO timestamp. */
+  now: string;
+}
+
+/** A policy's @approval requirement; the agent's config may shorten its expiry (core/approvals.ts). */
+export interface ApprovalRequirement {
+  /** Approver group. */
+  group: string;
+  /** Distinct approvers needed, >= 1. */
+  quorum: number;
+  /** Overall deadline from the request. */
+  expiresAfterMs?: number;
+  /** Group that can also decide after escalateAfterMs. */
+  escalateTo?: string;
+  escalateAfterMs?: number;
+}
+
+export interface PolicyDecision {
+  outcome: 'allow' | 'deny' | 'require_approval';
+  /** Human readable; a deny names the policy id(s) or says 'no policy permits ...'. */
+  reason: string;
+  /** Determining policy ids (the @id annotation, else file:index), sorted. */
+  policyIds: string[];
+  /** Content hash of the policy set and schema the decision was made with. */
+  policyVersion: string;
+  /** Present iff outcome is require_approval. */
+  approval?: ApprovalRequirement;
+  /** Evaluation errors; when present the outcome is always deny (fail closed). */
+  errors?: string[];
+}
+
+/** What one loaded policy is and can apply to, computed once at load (readiness and tools read these, never the files). */
+export interface PolicyFacts {
+  /** Its @id annotation, else `<file>:<index>` (0-based within the file). */
+  readonly id: string;
+  readonly effect: 'permit' | 'forbid';
+  /** Path of the file it is in. */
+  readonly file: string;
+  /** 1-based line of its @id annotation, else of its first code. */
+  readonly line: number;
+  readonly description?: string;
+  /** Shown in the reason of a deny it determines. */
+  readonly reason?: string;
+  /** Present on a permit with @approval: what a call it determines needs. */
+  readonly approval?: Readonly<ApprovalRequirement>;
+  /** Tool actions (`server.tool`) it can apply to, sorted: its action scope resolved against the schema (action groups included) and narrowed by Cedar's type checker. */
+  readonly actions: readonly string[];
+  /** True when its action scope is unconstrained (`action` alone), so it reaches every tool its conditions type-check for. */
+  readonly anyAction: boolean;
+  /** Agents it is limited to by `when` conditions on `context.agent` (sorted); undefined when any agent may meet it. */
+  readonly agents?: readonly string[];
+}
+
+/** A tool the schema declares (an action with `appliesTo`): Airlock may ask about it. */
+export interface ToolActionFacts {
+  /** Principal kinds the schema lets call it. */
+  principals: readonly ('user' | 'service')[];
+}
