@@ -6,7 +6,7 @@
 // builds), run inside MockActivityEnvironment so Context.current() works as in a worker.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -15,12 +15,12 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities/index.js';
 import { createAuditWriter } from '../activities/audit.js';
-import { startHttpServer, type RunningServer } from '../examples/mcp/serve.js';
 import { createRedactor } from '../src/audit/index.js';
 import type { AuditEventInput, AuditStore } from '../src/audit/types.js';
 import { BlobStore } from '../src/blobs/store.js';
 import { agentSpec, type AirlockConfig } from '../src/config/load.js';
 import type { Logger } from '../src/log/logger.js';
+import { startDemoServers } from '../src/mcp/demo.js';
 import { createPlanners } from '../src/models/index.js';
 import { PolicySource } from '../src/policy/source.js';
 import { McpPool } from '../src/registry/pool.js';
@@ -32,18 +32,7 @@ import { BenchFailure, row, round, stats, type Row, type Section, type Stats } f
 
 /** Serves the config's demo HTTP servers (ticketing) unless something (the runner, `airlock start`) already does. */
 export async function serveDemoHttp(config: AirlockConfig): Promise<{ close(): Promise<void> }> {
-  const started: RunningServer[] = [];
-  for (const s of Object.values(config.servers)) {
-    if (s.transport !== 'http' || !s.demo) continue;
-    const url = new URL(s.url);
-    mkdirSync(dirname(s.demo.db), { recursive: true });
-    try {
-      started.push(await startHttpServer({ system: s.demo.system, dbPath: s.demo.db, host: url.hostname, port: Number(url.port) }));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err; // already served: reuse it
-    }
-  }
-  return { close: async () => void (await Promise.all(started.map((s) => s.close()))) };
+  return startDemoServers(config.servers, { reuseRunning: true }); // a port in use is already served: reuse it
 }
 
 export type AirlockParts = WorkerParts;

@@ -1,10 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Server } from 'node:http';
-import { startHttpServer } from '../examples/mcp/serve.js';
-import type { DevServer } from '../temporal/devserver.js';
+import { startDemoServers } from './mcp/demo.js';
+import type { DevServer } from './temporal/devserver.js';
 import { startLocalDevServer } from './temporal/localServer.js';
 import { createApp } from './api/app.js';
+import { createApiDeps } from './api/deps.js';
 import { openAuditStore } from './audit/index.js';
 import type { AirlockConfig } from './config/load.js';
 import { DevIssuer, type TokenVerifier } from './identity/devIssuer.js';
@@ -96,13 +97,8 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
     const stack: Stack = { config, temporalAddress: address, temporalUi: dev?.uiUrl, client, issuer, stop };
 
     if (want.demoServers) {
-      for (const [id, s] of Object.entries(config.servers)) {
-        if (s.transport !== 'http' || !s.demo) continue;
-        const url = new URL(s.url);
-        const srv = await startHttpServer({ system: s.demo.system, dbPath: s.demo.db, host: url.hostname, port: Number(url.port) });
-        stops.push(srv.close);
-        log.info({ server: id, url: srv.url }, 'demo MCP server listening');
-      }
+      const demo = await startDemoServers(config.servers, { log });
+      stops.push(demo.close);
     }
     if (want.worker) {
       installRuntime(log);
@@ -119,7 +115,10 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
     if (want.api) {
       const audit = await openAuditStore(config);
       stops.push(() => audit.close());
-      const app = createApp({ config, client, verifier, log: log.child({ component: 'api' }), audit });
+      // Built once for every request: stores, the registry audit and the scan pool (closed after the server drains).
+      const deps = createApiDeps({ config, client, verifier, log: log.child({ component: 'api' }), audit });
+      stops.push(() => deps.close());
+      const app = createApp(deps);
       const server = await new Promise<Server>((res, rej) => {
         // Express 5 hands a listen error (port in use, address not available) to this callback.
         const fail = (err: Error) => rej(new Error(`the API cannot listen on ${config.api.host}:${config.api.port} (api.port / AIRLOCK_API_PORT): ${err.message}`));

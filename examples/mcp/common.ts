@@ -1,4 +1,6 @@
 // Shared plumbing for the demo MCP servers: SQLite access, tool results, annotations, ids.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -9,11 +11,13 @@ export type Db = Database.Database;
 const DATA_VERSION = 1;
 
 /**
- * Opens (creating if needed) a SQLite file that several processes may share: WAL journal,
+ * Opens (creating it and its directory if needed) a SQLite file that several processes may share: WAL journal,
  * a 5 s busy timeout and enforced foreign keys. On first open, `schema` is applied and `seed`
  * runs, both in one IMMEDIATE transaction so concurrent first opens cannot seed twice.
  */
 export function openDatabase(path: string, schema: string, seed: (db: Db) => void): Db {
+  // The file usually lives under Airlock's data dir, which may not exist yet when a system starts first.
+  mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
     db.pragma('busy_timeout = 5000');

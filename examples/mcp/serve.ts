@@ -1,18 +1,14 @@
 // Runs a demo business system as an MCP server, over stdio or Streamable HTTP.
-// Library: openSystem, startHttpServer, serveStdio. CLI:
+// Library: openSystem (also the `servers.<id>.demo.module` contract Airlock loads, src/mcp/demo.ts),
+// startHttpServer, serveStdio. CLI:
 //   node --import tsx examples/mcp/serve.ts <crm|ticketing|billing> --db <path> [--transport stdio|http] [--host H] [--port N]
-import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
-import type { Response } from 'express';
-import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { OpenMcpSystem } from '../../src/mcp/demo.js';
+import { hostMcpOverHttp, type HttpHost } from '../../src/mcp/host.js';
 import { createBillingServer, openBillingDb } from './billing.js';
 import type { Db } from './common.js';
 import { createCrmServer, openCrmDb } from './crm.js';
@@ -30,6 +26,8 @@ export interface SystemOptions {
 export interface DemoSystemHandle {
   db: Db;
   createServer(): McpServer;
+  /** Closes the database. */
+  close(): void;
 }
 
 const SYSTEMS: Record<DemoSystem, { open(path: string): Db; create(db: Db, opts: SystemOptions): McpServer }> = {
@@ -38,15 +36,21 @@ const SYSTEMS: Record<DemoSystem, { open(path: string): Db; create(db: Db, opts:
   billing: { open: openBillingDb, create: createBillingServer },
 };
 
-export function openSystem(system: DemoSystem, dbPath: string, opts: SystemOptions = {}): DemoSystemHandle {
+const isDemoSystem = (s: string): s is DemoSystem => (DEMO_SYSTEMS as readonly string[]).includes(s);
+
+/** Opens `system`'s database at `db` (created and seeded if new). The name is checked here: config gives a plain string. */
+export function openSystem(opts: { system: string; db: string } & SystemOptions): DemoSystemHandle {
+  const { system } = opts;
+  if (!isDemoSystem(system)) throw new Error(`unknown demo system "${system}"; expected one of ${DEMO_SYSTEMS.join(', ')}`);
   const impl = SYSTEMS[system];
-  if (!impl) throw new Error(`unknown demo system "${system}"; expected one of ${DEMO_SYSTEMS.join(', ')}`);
-  const db = impl.open(dbPath);
-  return { db, createServer: () => impl.create(db, opts) };
+  const db = impl.open(opts.db);
+  return { db, createServer: () => impl.create(db, opts), close: () => db.close() };
 }
+// Fails to compile when openSystem stops fitting what Airlock loads from `demo.module`.
+openSystem satisfies OpenMcpSystem;
 
 export interface HttpServerOptions extends SystemOptions {
-  system: DemoSystem;
+  system: string;
   dbPath: string;
   /** Default 127.0.0.1 (then Host headers are checked against DNS rebinding). */
   host?: string;
@@ -59,73 +63,30 @@ export interface Closable {
   close(): Promise<void>;
 }
 
-export interface RunningServer extends Closable {
-  /** e.g. http://127.0.0.1:3101/mcp */
-  url: string;
-}
+export type RunningServer = HttpHost;
 
-function rpcError(res: Response, status: number, message: string): void {
-  res.status(status).json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
-}
-
-/** Serves `system` over Streamable HTTP at `/mcp`, with stateful sessions (an MCP server per session). */
+/** Serves `system` over Streamable HTTP at `/mcp` (Airlock's host: src/mcp/host.ts); close() also closes the database. */
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
-  const host = opts.host ?? '127.0.0.1';
-  const system = openSystem(opts.system, opts.dbPath, opts);
-  const sessions = new Map<string, { server: McpServer; transport: StreamableHTTPServerTransport }>();
-  const app = createMcpExpressApp({ host });
-
-  app.all('/mcp', async (req, res) => {
-    const sessionId = req.header('mcp-session-id');
-    if (sessionId !== undefined) {
-      const session = sessions.get(sessionId);
-      if (!session) return rpcError(res, 404, `session ${sessionId} not found`);
-      return session.transport.handleRequest(req, res, req.body);
-    }
-    if (req.method !== 'POST' || !isInitializeRequest(req.body)) return rpcError(res, 400, 'no mcp-session-id: start with an initialize request');
-
-    const server = system.createServer();
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
-      onsessioninitialized: (id) => void sessions.set(id, { server, transport }),
-    });
-    // The transport closes itself on the client's DELETE, and on close() below.
-    transport.onclose = () => void (transport.sessionId && sessions.delete(transport.sessionId));
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
-  });
-
-  const http = app.listen(opts.port ?? 0, host);
+  const system = openSystem({ ...opts, db: opts.dbPath });
+  let host: HttpHost;
   try {
-    await once(http, 'listening');
+    host = await hostMcpOverHttp({ createServer: system.createServer, host: opts.host, port: opts.port });
   } catch (err) {
-    system.db.close();
+    system.close();
     throw err;
   }
-  const { port } = http.address() as AddressInfo;
   let closing: Promise<void> | undefined;
-  const close = async () => {
-    await Promise.allSettled([...sessions.values()].map((s) => s.server.close()));
-    await new Promise<void>((done) => {
-      http.close(() => done());
-      http.closeAllConnections();
-    });
-    system.db.close();
-  };
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/mcp`,
-    close: () => (closing ??= close()),
-  };
+  return { url: host.url, close: () => (closing ??= host.close().then(() => system.close())) };
 }
 
 /** Serves `system` on this process's stdin/stdout until stdin ends or `close` is called. */
 export async function serveStdio(system: DemoSystem, dbPath: string, opts: SystemOptions = {}): Promise<Closable> {
-  const { db, createServer } = openSystem(system, dbPath, opts);
-  const server = createServer();
+  const handle = openSystem({ ...opts, system, db: dbPath });
+  const server = handle.createServer();
   await server.connect(new StdioServerTransport());
   let closing: Promise<void> | undefined;
   return {
-    close: () => (closing ??= server.close().finally(() => db.close())),
+    close: () => (closing ??= server.close().finally(() => handle.close())),
   };
 }
 

@@ -24,6 +24,13 @@ export const DecisionBodySchema = z.strictObject({
 });
 export type DecisionBody = z.infer<typeof DecisionBodySchema>;
 
+/** `/v1/registry/servers/:server/...` */
+export const ServerParamsSchema = z.strictObject({ server: z.string().min(1).max(100) });
+/** Quarantine and retire: why, for the audit trail. */
+export const ReasonBodySchema = z.strictObject({ reason: z.string().min(1).max(2000) });
+/** Approve: why, and the reason for accepting scanner findings when there are any. */
+export const ApproveServerBodySchema = z.strictObject({ reason: z.string().min(1).max(2000), overrideFindings: z.string().min(1).max(2000).optional() });
+
 export const ApprovalsQuerySchema = z.strictObject({
   status: z.literal('pending').default('pending'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

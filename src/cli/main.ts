@@ -1,12 +1,12 @@
 import { Command } from 'commander';
-import { temporalCli, temporalTestServer } from '../../temporal/binary.js';
+import { temporalCli, temporalTestServer } from '../temporal/binary.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { DevIssuer } from '../identity/devIssuer.js';
 import { PolicyError } from '../policy/engine.js';
 import { LockError } from '../registry/lock.js';
 import { DEMO_USERS } from '../identity/users.js';
 import { createLogger } from '../log/logger.js';
-import type { StackParts } from '../stack.js';
+import type { StackParts, startStack as StartStack } from '../stack.js';
 import { startLocalDevServer } from '../temporal/localServer.js';
 import { auditCommands } from './audit.js';
 import { registerReadiness } from './readiness.js';
@@ -25,7 +25,7 @@ async function serve(parts: StackParts, banner: boolean) {
   // (the worker, the model providers, the API: most of start-up's CPU) while it does.
   const devServer = parts.temporal !== false && !cfg.temporal.address ? startLocalDevServer(cfg, log) : undefined;
   devServer?.catch(() => {}); // reported where the stack awaits it
-  let startStack: typeof import('../stack.js').startStack;
+  let startStack: typeof StartStack;
   try {
     ({ startStack } = await import('../stack.js'));
   } catch (err) {

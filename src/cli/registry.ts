@@ -1,8 +1,8 @@
 // `airlock registry …`: review, pin, diff and re-approve the MCP servers of the catalog.
 import type { Command } from 'commander';
-import { startHttpServer, type RunningServer } from '../../examples/mcp/serve.js';
 import type { AirlockConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
+import { startDemoServers } from '../mcp/demo.js';
 import { compareTools, describeDrift, LockStore, toolDefinition } from '../registry/lock.js';
 import { scanAndPin } from '../registry/approve.js';
 import { defaultSecretSource } from '../registry/credentials.js';
@@ -14,22 +14,14 @@ const out = (s: string) => process.stdout.write(s + '\n');
 
 /** Connects to the catalog's servers (starting the demo HTTP systems if nothing serves them yet). */
 async function withPool<T>(config: AirlockConfig, log: Logger, fn: (pool: McpPool) => Promise<T>): Promise<T> {
-  const started: RunningServer[] = [];
-  for (const s of Object.values(config.servers)) {
-    if (s.transport !== 'http' || !s.demo) continue;
-    const url = new URL(s.url);
-    try {
-      started.push(await startHttpServer({ system: s.demo.system, dbPath: s.demo.db, host: url.hostname, port: Number(url.port) }));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err; // `airlock start` is serving it
-    }
-  }
+  // A port in use is `airlock start` serving the system already: connect to that one.
+  const demo = await startDemoServers(config.servers, { reuseRunning: true });
   const pool = new McpPool(config.servers, log, undefined, { secrets: defaultSecretSource(config.env), allowedHosts: config.registry.allowedHosts });
   try {
     return await fn(pool);
   } finally {
     await pool.close();
-    for (const s of started) await s.close();
+    await demo.close();
   }
 }
 

@@ -115,6 +115,7 @@ export function loadConfig(opts: LoadOptions = {}): AirlockConfig {
   }
   cfg.policy.dir = resolve(dirname(file), cfg.policy.dir);
   cfg.registry.lockFile = resolve(dirname(file), cfg.registry.lockFile);
+  for (const s of Object.values(cfg.servers)) if (s.transport === 'http' && s.demo) s.demo.module = resolve(dirname(file), s.demo.module);
   opts.overrides?.(cfg);
   checkReferences(cfg, file, lineOf);
   return { ...cfg, root: ROOT, configFile: file, logLevel: env.AIRLOCK_LOG_LEVEL, env: rawEnv };
@@ -129,6 +130,11 @@ function checkReferences(cfg: FileConfig, file: string, lineOf: (p: PropertyKey[
     }
   }
   if (!existsSync(cfg.policy.dir)) throw new ConfigError(`policy.dir: no such directory ${cfg.policy.dir}`, file, lineOf(['policy', 'dir']));
+  for (const [id, s] of Object.entries(cfg.servers)) {
+    // Only the file is checked here; it is imported when the server starts (a bad export fails start-up then).
+    if (s.transport === 'http' && s.demo && !existsSync(s.demo.module))
+      throw new ConfigError(`servers.${id}.demo.module: no such file ${s.demo.module}`, file, lineOf(['servers', id, 'demo', 'module']));
+  }
   const ajv = new Ajv2020({ strict: false });
   for (const [name, agent] of Object.entries(cfg.agents)) {
     agent.servers.forEach((s, i) => {

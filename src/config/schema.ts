@@ -70,9 +70,21 @@ export const HttpServerSchema = z.strictObject({
       scope: z.string().optional(),
     })
     .optional(),
-  /** When set, `airlock start` serves this demo system itself at `url`. */
-  demo: z.strictObject({ system: z.enum(['crm', 'ticketing', 'billing']), db: z.string() }).optional(),
-});
+  /**
+   * When set, `airlock start` (and the registry CLI, when nothing serves it yet) serves this system itself
+   * at `url`, which must then be `http://HOST:PORT/mcp`. `module` is the file that provides the system,
+   * relative to the config file: it exports `openSystem({ system, db })` (src/mcp/demo.ts, `OpenMcpSystem`);
+   * the module decides which `system` names exist, and `db` is the data file it keeps.
+   */
+  demo: z.strictObject({ module: z.string().min(1), system: z.string().min(1), db: z.string().min(1) }).optional(),
+}).refine(
+  (s) => {
+    if (!s.demo) return true;
+    const u = new URL(s.url);
+    return u.protocol === 'http:' && u.port !== '' && u.pathname === '/mcp';
+  },
+  { message: 'a server with `demo` is served in process over plain HTTP at /mcp: url must be http://HOST:PORT/mcp', path: ['url'] },
+);
 
 export const ServerSchema = z.discriminatedUnion('transport', [StdioServerSchema, HttpServerSchema]);
 export type ServerConfig = z.infer<typeof ServerSchema>;

@@ -21,7 +21,7 @@ export function temporalConnectionOptions(config: AirlockConfig, address: string
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new Error(`temporal.tls.${key}: cannot read ${file}: ${(err as Error).message}`);
+      throw new Error(`temporal.tls.${key}: cannot read ${file}: ${(err as Error).message}`, { cause: err });
     }
   };
   let apiKey: string | undefined;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { temporalCli } from '../../temporal/binary.js';
-import { startDevServer, type DevServer } from '../../temporal/devserver.js';
+import { temporalCli } from './binary.js';
+import { startDevServer, type DevServer } from './devserver.js';
 import type { AirlockConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 

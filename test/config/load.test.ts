@@ -84,6 +84,20 @@ describe('config loading', () => {
     assert.match(loadError(`${AGENT}    autonomy: yolo\n`).message, /autonomy/);
   });
 
+  test('demo.module is resolved against the config file; a missing module and a URL it cannot be served at are refused', () => {
+    writeFileSync(join(dir, 'system.mjs'), 'export function openSystem() {}\n');
+    const demo = (url: string, module: string) => `servers:\n  t:\n    transport: http\n    url: ${url}\n    demo: { module: ${module}, system: s, db: x.db }\n`;
+    const c = loadConfig({ file: write(demo('http://127.0.0.1:3999/mcp', 'system.mjs')), env });
+    const t = c.servers.t!;
+    assert.ok(t.transport === 'http' && t.demo);
+    assert.equal(t.demo.module, join(dir, 'system.mjs'));
+    const missing = loadError(demo('http://127.0.0.1:3999/mcp', 'nowhere.mjs'));
+    assert.match(missing.message, /servers\.t\.demo\.module: no such file .*nowhere\.mjs/);
+    assert.equal(missing.line, 5);
+    for (const url of ['https://127.0.0.1:3999/mcp', 'http://127.0.0.1/mcp', 'http://127.0.0.1:3999/other'])
+      assert.match(loadError(demo(url, 'system.mjs')).message, /servers\.t\.url: .*http:\/\/HOST:PORT\/mcp/, url);
+  });
+
   test('routes and budgets name only configured models and agents', () => {
     const route = loadError(`${AGENT}routing:\n  routes:\n    - task: plan\n      models: [embedded, gpt-9]\n`);
     assert.match(route.message, /routing\.routes\[0\]\.models: unknown model provider "gpt-9"/);

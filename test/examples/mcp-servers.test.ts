@@ -3,13 +3,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectSocket, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -17,6 +16,8 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { openSystem, startHttpServer, type DemoSystem } from '../../examples/mcp/serve.js';
+import { ServerSchema } from '../../src/config/schema.js';
+import { startDemoServers } from '../../src/mcp/demo.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'airlock-demo-mcp-'));
@@ -39,14 +40,14 @@ async function connect(transport: Transport): Promise<Client> {
 
 /** A client connected in process to a fresh copy of `system`. */
 async function inMemory(system: DemoSystem): Promise<Client> {
-  const { db, createServer } = openSystem(system, freshDb(system));
+  const handle = openSystem({ system, db: freshDb(system) });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const server = createServer();
+  const server = handle.createServer();
   await server.connect(serverSide);
   const client = await connect(clientSide);
   cleanups.push(async () => {
     await client.close();
-    db.close();
+    handle.close();
   });
   return client;
 }
@@ -93,11 +94,10 @@ describe('tool metadata', () => {
   }
 });
 
+// Each test opens its own copy of the system, so what it counts is what it (and the seed) created.
 describe('crm', () => {
-  let crm: Client;
-  before(async () => (crm = await inMemory('crm')));
-
   test('seeded accounts, contacts and search', async () => {
+    const crm = await inMemory('crm');
     const acme = await ok(crm, 'get_account', { accountId: 'C-1001' });
     assert.equal(acme.name, 'Acme Corp');
     assert.equal(acme.domain, 'acme.example');
@@ -116,6 +116,7 @@ describe('crm', () => {
   });
 
   test('add_note appends a note that get_account then shows', async () => {
+    const crm = await inMemory('crm');
     const note = await ok(crm, 'add_note', { accountId: 'C-1002', body: 'Asked about the refund policy.', author: 'tester' });
     assert.match(note.noteId, /^N-\d+$/);
     assert.equal(note.accountId, 'C-1002');
@@ -154,12 +155,11 @@ describe('ticketing', () => {
 });
 
 describe('billing', () => {
-  let billing: Client;
-  before(async () => (billing = await inMemory('billing')));
   const refund = (invoiceId: string, amount: number, idempotencyKey: string, currency = 'USD') =>
     ({ invoiceId, amount, currency, reason: 'test', idempotencyKey });
 
   test('seeded invoices: INV-2001 is 1250.00 USD, paid, for C-1001', async () => {
+    const billing = await inMemory('billing');
     const inv = await ok(billing, 'get_invoice', { invoiceId: 'INV-2001' });
     assert.deepEqual(
       [inv.accountId, inv.amount, inv.currency, inv.status, inv.refundedAmount, inv.refundableAmount],
@@ -174,6 +174,7 @@ describe('billing', () => {
   });
 
   test('the same idempotency key refunds once; a second call replays it', async () => {
+    const billing = await inMemory('billing');
     const first = await ok(billing, 'issue_refund', refund('INV-2002', 100.5, 'key-1'));
     assert.match(first.refundId, /^R-\d+$/);
     assert.deepEqual([first.amount, first.currency, first.replayed], [100.5, 'USD', false]);
@@ -187,6 +188,9 @@ describe('billing', () => {
   });
 
   test('refund rules: amount within what is left, matching currency, paid invoices only', async () => {
+    const billing = await inMemory('billing');
+    await fails(billing, 'issue_refund', refund('INV-2002', 480.01, 'whole'), /exceeds the 480 USD still refundable/);
+    await ok(billing, 'issue_refund', refund('INV-2002', 100.5, 'part'));
     await fails(billing, 'issue_refund', refund('INV-2002', 379.51, 'over'), /exceeds the 379.5 USD still refundable/);
     await fails(billing, 'issue_refund', refund('INV-2003', 10, 'eur', 'EUR'), /currency EUR does not match/);
     await fails(billing, 'issue_refund', refund('INV-2007', 10, 'unpaid'), /only paid invoices/);
@@ -226,7 +230,8 @@ describe('real transports', () => {
     assert.ok(!existsSync(`${dbPath}-wal`), 'a cleanly closed database leaves no WAL file behind');
   });
 
-  test('Streamable HTTP: sessions share the database; close() ends sessions promptly', async () => {
+  // The timeout only keeps a regression (close() waiting on the stalled client) from hanging the suite.
+  test('Streamable HTTP: sessions share the database; close() ends sessions and drops open connections', { timeout: 30_000 }, async () => {
     const rpcHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     const TOOLS_LIST = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
     const srv = await startHttpServer({ system: 'ticketing', dbPath: freshDb('http'), port: 0 });
@@ -247,8 +252,10 @@ describe('real transports', () => {
       stalled = connectSocket(Number(new URL(srv.url).port), '127.0.0.1').on('error', () => {});
       stalled.write('POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // headers never finished: not an idle connection
       await once(stalled, 'connect');
-      const closed = await Promise.race([srv.close().then(() => true), sleep(2000).then(() => false)]);
-      assert.ok(closed, 'close() does not wait for open connections');
+      const socket = stalled;
+      const dropped = new Promise((dropped) => socket.once('close', dropped)); // after an ECONNRESET 'error', which once() would throw
+      await srv.close();
+      await dropped; // close() ended the half-sent request's connection instead of waiting for it
       await assert.rejects(b.callTool({ name: 'get_ticket', arguments: { ticketId: t.ticketId } }));
       await b.close();
     } finally {
@@ -279,5 +286,42 @@ describe('real transports', () => {
     } finally {
       await Promise.all([p1.close(), p2.close()]);
     }
+  });
+});
+
+describe('servers.<id>.demo: the system comes from the configured module', () => {
+  const MODULE = join(ROOT, 'examples', 'mcp', 'serve.ts');
+  const demoServer = (url: string, demo: Record<string, string>) => ({
+    t: ServerSchema.parse({ transport: 'http', url, allowPrivateNetwork: true, demo }),
+  });
+
+  test('Airlock imports demo.module, opens the named system on demo.db and serves it at the URL; close() closes the database', async () => {
+    const db = join(dir, 'configured', 'ticketing.db'); // its directory does not exist yet
+    const demo = await startDemoServers(demoServer('http://127.0.0.1:0/mcp', { module: MODULE, system: 'ticketing', db }));
+    try {
+      assert.equal(demo.started.length, 1);
+      const client = await connect(new StreamableHTTPClientTransport(new URL(demo.started[0]!.url)));
+      const t = await ok(client, 'create_ticket', { accountId: 'C-1001', subject: 'Configured', body: 'b' });
+      assert.equal((await ok(client, 'get_ticket', { ticketId: t.ticketId })).subject, 'Configured');
+      await client.close();
+
+      // A port already served: an error for `airlock start`; for the registry CLI, the running server is used.
+      const taken = demoServer(demo.started[0]!.url, { module: MODULE, system: 'ticketing', db: freshDb('taken') });
+      await assert.rejects(startDemoServers(taken), { code: 'EADDRINUSE' });
+      const reused = await startDemoServers(taken, { reuseRunning: true });
+      assert.deepEqual(reused.started, []);
+      await reused.close();
+    } finally {
+      await demo.close();
+    }
+    assert.ok(existsSync(db));
+    assert.ok(!existsSync(`${db}-wal`), 'close() closed the database cleanly');
+  });
+
+  test('a module without openSystem, and a system the module does not have, stop start-up with the reason', async () => {
+    const noExport = join(dir, 'no-export.mjs');
+    writeFileSync(noExport, 'export const system = 1;\n');
+    await assert.rejects(startDemoServers(demoServer('http://127.0.0.1:0/mcp', { module: noExport, system: 'ticketing', db: freshDb('x') })), /does not export a function openSystem/);
+    await assert.rejects(startDemoServers(demoServer('http://127.0.0.1:0/mcp', { module: MODULE, system: 'erp', db: freshDb('erp') })), /unknown demo system "erp"/);
   });
 });

@@ -1,5 +1,6 @@
 // What the scripted model servers share: a real HTTP server on 127.0.0.1, a record of every request
 // received (path, headers, parsed body), a script of replies, and scripted failures.
+import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /** One scripted answer. */
@@ -32,6 +33,10 @@ export interface ScriptedServer<B> {
   requests: B[];
   /** Every model request with its path and headers. */
   received: Received<B>[];
+  /** Requests the client gave up on: their connection closed before the reply was complete. */
+  readonly abandoned: number;
+  /** Resolves once `n` requests have been abandoned (a client that times out or is cancelled closes its request). */
+  whenAbandoned(n?: number): Promise<void>;
   /** Replaces the script (between tests). */
   setScript(script: Script<B>): void;
   close(): Promise<void>;
@@ -58,12 +63,19 @@ export async function startScripted<B>(
   const requests: B[] = [];
   const received: Received<B>[] = [];
   let current = script;
+  let abandoned = 0;
+  const events = new EventEmitter();
   const server: Server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (!responder.matches(req.method ?? 'GET', path)) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
       return;
     }
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      abandoned++;
+      events.emit('abandoned');
+    });
     const body = (await readJson(req)) as B;
     const n = requests.length;
     requests.push(body);
@@ -93,6 +105,12 @@ export async function startScripted<B>(
     baseUrl: `http://127.0.0.1:${port}${basePath}`,
     requests,
     received,
+    get abandoned() {
+      return abandoned;
+    },
+    async whenAbandoned(n = 1) {
+      while (abandoned < n) await once(events, 'abandoned');
+    },
     setScript(s) {
       current = s;
     },

@@ -53,7 +53,11 @@ export interface TestStack extends Stack {
   token(user: string): Promise<string>;
   startRun(input?: Record<string, unknown>, user?: string): Promise<string>;
   waitForRun(runId: string, pred: (v: RunView) => boolean, timeoutMs?: number): Promise<RunView>;
-  refunds(): Array<{ refund_id?: string; invoice_id?: string; amount_cents?: number; [k: string]: unknown }>;
+  /**
+   * The refunds `runId` made on the demo billing system (their idempotency keys are `<runId>/step-N`).
+   * Only one run's: a test counts what it created, whatever other tests on the same stack did before it.
+   */
+  refunds(runId: string): Array<{ refund_id?: string; invoice_id?: string; amount_cents?: number; [k: string]: unknown }>;
   cleanup(): Promise<void>;
 }
 
@@ -105,10 +109,11 @@ export function withHelpers(stack: Stack, env: Record<string, string>, dataDir: 
       }
       throw new Error(`run ${runId} did not reach the expected state; last: ${JSON.stringify(last)}`);
     },
-    refunds() {
+    refunds(runId: string) {
       const db = new Database(join(dataDir, 'billing.db'), { readonly: true, fileMustExist: true });
       try {
-        return db.prepare('SELECT * FROM refunds').all() as ReturnType<TestStack['refunds']>;
+        const prefix = `${runId}/`;
+        return db.prepare('SELECT * FROM refunds WHERE substr(idempotency_key, 1, length(?)) = ? ORDER BY created_at').all(prefix, prefix) as ReturnType<TestStack['refunds']>;
       } finally {
         db.close();
       }

@@ -25,7 +25,6 @@ function airlockCli(env: Record<string, string>, ...args: string[]): Promise<{ c
 
 describe('audit trail of real runs (SQLite)', () => {
   let s: TestStack;
-  let runId: string;
   const auditDb = () => join(s.dataDir, 'audit.db');
   const airlock = (...args: string[]) => airlockCli(s.env, ...args);
   before(async () => {
@@ -34,15 +33,23 @@ describe('audit trail of real runs (SQLite)', () => {
   after(async () => {
     await s?.cleanup();
   });
-
-  test('an approved run tells its whole story once: who, what, which policy, approved by whom, with what result', async () => {
-    runId = await s.startRun({ ...DEMO_INPUT, message: `Double charged on card ${CARD}; please refund.` });
+  /**
+   * A refund run that bob approves, complete with its trail. Each test makes its own (with its own
+   * invoice and amount, so the refunds of one never use up what another's may refund), whatever ran before.
+   */
+  const approvedRun = async (input: Record<string, unknown>) => {
+    const runId = await s.startRun({ ...DEMO_INPUT, ...input });
     const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_approval');
     const approval = waiting.pendingApprovals[0]!;
     const decided = await s.call('POST', `/v1/approvals/${approval.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve', comment: 'checked the statement' } });
     assert.equal(decided.status, 200);
     const done = await s.waitForRun(runId, (v) => v.status === 'completed');
     const records = await waitFor(() => runAudit(s, runId), (r) => r.at(-1)?.type === 'run.completed', 15_000, 'run.completed recorded');
+    return { runId, approval, done, records };
+  };
+
+  test('an approved run tells its whole story once: who, what, which policy, approved by whom, with what result', async () => {
+    const { runId, approval, done, records } = await approvedRun({ message: `Double charged on card ${CARD}; please refund.` });
     await assertAuditStory(s, done);
 
     const started = records[0]!;
@@ -76,6 +83,7 @@ describe('audit trail of real runs (SQLite)', () => {
   });
 
   test('GET /v1/audit filters, pages and exports JSONL; operators only', async () => {
+    const { runId } = await approvedRun({ invoiceId: 'INV-2006', amount: 600 });
     const olivia = await s.token('olivia');
     assert.equal((await s.call('GET', '/v1/audit', { token: await s.token('alice') })).status, 403);
     assert.equal((await s.call('GET', `/v1/runs/${runId}/audit`, { token: await s.token('bob') })).status, 403);
@@ -124,6 +132,7 @@ describe('audit trail of real runs (SQLite)', () => {
   });
 
   test('`airlock audit verify` passes on the live trail and names the record an attacker edits', async () => {
+    const { runId } = await approvedRun({ invoiceId: 'INV-2006', amount: 700 });
     assert.equal((await airlock('audit', 'anchor')).code, 0);
     const clean = await airlock('audit', 'verify');
     assert.equal(clean.code, 0, clean.out);
@@ -143,7 +152,6 @@ describe('audit trail of real runs (SQLite)', () => {
   });
 
   test('when the audit store refuses writes, the approved tool call does not run; the trail catches up after', async () => {
-    const before = s.refunds().length;
     const id = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2005', amount: 505 });
     const waiting = await s.waitForRun(id, (v) => v.status === 'awaiting_approval');
     const db = new Database(auditDb());
@@ -152,7 +160,7 @@ describe('audit trail of real runs (SQLite)', () => {
       const res = await s.call('POST', `/v1/approvals/${waiting.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
       assert.equal(res.status, 200);
       const failed = await s.waitForRun(id, (v) => v.status === 'failed');
-      assert.equal(s.refunds().length, before, 'no refund without an audit record');
+      assert.deepEqual(s.refunds(id), [], 'no refund without an audit record');
       const step = failed.steps.find((x) => x.tool === 'billing.issue_refund')!;
       assert.equal(step.status, 'failed');
       assert.match(step.error!, /audit store \(sqlite\) refused the write: disk full; the tool was not called/);

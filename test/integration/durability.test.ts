@@ -15,6 +15,10 @@ describe('worker crashes', () => {
     worker = spawnWorker(workerEnv());
     await waitFor(() => s.call('GET', '/readyz'), (r) => r.status === 200, 60_000, `worker ready; output: ${worker.output()}`);
   };
+  /** Each test starts from one running worker, whichever test ran (and killed workers) before it. */
+  const ensureWorker = async () => {
+    if (!worker || worker.child.exitCode !== null || worker.child.signalCode !== null) await startWorker();
+  };
   before(async () => {
     // The billing server holds each refund 4 s after committing it, so the worker can die mid-call.
     s = await startTestStack({ parts: { worker: false }, env: { AIRLOCK_DEMO_REFUND_DELAY_MS: '4000' } });
@@ -25,18 +29,18 @@ describe('worker crashes', () => {
   });
 
   test('killed while the approved refund is in flight: a new worker finishes with exactly one refund', async () => {
-    await startWorker();
+    await ensureWorker();
     const runId = await s.startRun();
     const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_approval');
     const approvalId = waiting.pendingApprovals[0]!.approvalId;
     const res = await s.call('POST', `/v1/approvals/${approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
     assert.equal(res.status, 200);
     // The refund is committed on the billing system, and its tool call has not returned yet.
-    await waitFor(async () => s.refunds().length, (n) => n === 1, 30_000, 'refund committed');
+    await waitFor(async () => s.refunds(runId).length, (n) => n === 1, 30_000, 'refund committed');
     assert.equal(await worker!.stop('SIGKILL'), 137);
     await startWorker();
     const done = await s.waitForRun(runId, (v) => v.status === 'completed', 90_000);
-    assert.equal(s.refunds().length, 1, 'the retried call reused the idempotency key');
+    assert.equal(s.refunds(runId).length, 1, 'the retried call reused the idempotency key');
     const refundStep = done.steps.find((x) => x.tool === 'billing.issue_refund')!;
     assert.equal((refundStep.result!.data as { replayed?: boolean }).replayed, true, 'the second attempt was answered from the idempotency record');
     // The killed attempt had already written the approval's vote; the retry wrote nothing twice and skipped nothing.
@@ -45,7 +49,7 @@ describe('worker crashes', () => {
   });
 
   test('killed while paused: the run keeps waiting, and approval with a new worker completes it', async () => {
-    const before = s.refunds().length;
+    await ensureWorker();
     const runId = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2005', amount: 505 });
     const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_approval');
     await worker!.stop('SIGKILL');
@@ -55,7 +59,7 @@ describe('worker crashes', () => {
     const res = await s.call('POST', `/v1/approvals/${waiting.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('carol'), body: { decision: 'approve' } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const done = await s.waitForRun(runId, (v) => v.status === 'completed', 90_000);
-    assert.equal(s.refunds().length, before + 1);
+    assert.equal(s.refunds(runId).length, 1);
     await waitFor(() => runAudit(s, runId), (r) => r.at(-1)?.type === 'run.completed', 30_000, 'run.completed recorded');
     await assertAuditStory(s, done);
   });
@@ -86,7 +90,7 @@ describe('full stack restart (npm start)', () => {
       const res = await s.call('POST', `/v1/approvals/${waiting.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       await s.waitForRun(runId, (v) => v.status === 'completed', 90_000);
-      assert.equal(s.refunds().length, 1);
+      assert.equal(s.refunds(runId).length, 1);
     } finally {
       await proc.stop('SIGTERM');
       rmSync(env.AIRLOCK_DATA_DIR!, { recursive: true, force: true });

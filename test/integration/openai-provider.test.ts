@@ -61,7 +61,7 @@ describe('OpenAI-compatible model provider', () => {
     assert.deepEqual(done.result, { summary: 'Refunded 1000 USD and resolved the ticket.' });
     assert.equal(done.steps.length, 6);
     assert.ok(done.steps.every((x) => x.status === 'completed' && !x.result?.isError), JSON.stringify(done.steps.map((x) => x.result)));
-    assert.equal(s.refunds().length, 1);
+    assert.equal(s.refunds(runId).length, 1);
 
     const first = llm.requests.find((r) => toolResults(r).length === 0)!;
     assert.equal(first.model, 'scripted-1');
@@ -101,7 +101,6 @@ describe('OpenAI-compatible model provider', () => {
   });
 
   test('prompt injection through a tool result does not change what policy requires', async () => {
-    const before = s.refunds().length;
     const runId = await s.startRun({ ...DEMO_INPUT, message: 'injection' });
     const v = await s.waitForRun(runId, (x) => x.status === 'awaiting_approval');
     const note = v.steps[1]!.result!.data as { notes: Array<{ body: string }> };
@@ -111,6 +110,6 @@ describe('OpenAI-compatible model provider', () => {
     assert.notEqual(a.args.idempotencyKey, 'x');
     assert.equal((await s.call('POST', `/v1/approvals/${a.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'reject', comment: 'injected' } })).status, 200);
     await s.waitForRun(runId, (x) => x.status === 'rejected');
-    assert.equal(s.refunds().length, before);
+    assert.deepEqual(s.refunds(runId), []);
   });
 });

@@ -29,12 +29,13 @@ describe('Cedar policy on real runs (demo policies, autonomous phase)', () => {
   const cancel = async (runId: string) => assert.equal((await s.call('POST', `/v1/runs/${runId}/cancel`, { token: await s.token('alice') })).status, 202);
 
   test('500 USD is allowed without approval by refund-small', async () => {
-    const done = await s.waitForRun(await s.startRun(refund('C-1001', 'INV-2005', 500)), (v) => v.status === 'completed');
+    const runId = await s.startRun(refund('C-1001', 'INV-2005', 500));
+    const done = await s.waitForRun(runId, (v) => v.status === 'completed');
     const step = refundStep(done);
     assert.deepEqual([step.decision!.outcome, step.decision!.policyIds], ['allow', ['refund-small']]);
     assert.match(step.decision!.policyVersion, /^[0-9a-f]{16}$/);
     assert.deepEqual(done.approvals, []);
-    assert.equal(s.refunds().filter((r) => r.invoice_id === 'INV-2005').length, 1);
+    assert.deepEqual(s.refunds(runId).map((r) => [r.invoice_id, r.amount_cents]), [['INV-2005', 50_000]]);
   });
 
   test('500.01 and 5000 need one finance approver; 5000.01 and 20000 need two; escalation to finance-leads', async () => {
@@ -58,12 +59,12 @@ describe('Cedar policy on real runs (demo policies, autonomous phase)', () => {
   });
 
   test('20000.01 is denied by refund-over-limit and never reaches billing', async () => {
-    const before = s.refunds().length;
-    const done = await s.waitForRun(await s.startRun(refund('C-1001', 'INV-2006', 20000.01)), (v) => v.status === 'failed');
+    const runId = await s.startRun(refund('C-1001', 'INV-2006', 20000.01));
+    const done = await s.waitForRun(runId, (v) => v.status === 'failed');
     assert.equal(done.error!.type, 'PolicyDenied');
     assert.deepEqual(refundStep(done).decision!.policyIds, ['refund-over-limit']);
     assert.equal(refundStep(done).status, 'denied');
-    assert.equal(s.refunds().length, before);
+    assert.deepEqual(s.refunds(runId), []);
   });
 
   test('quorum of two: distinct finance approvers; the same one twice counts once; outsiders refused', async () => {
@@ -88,7 +89,7 @@ describe('Cedar policy on real runs (demo policies, autonomous phase)', () => {
     assert.equal(second.body.approval.status, 'approved');
     assert.deepEqual(second.body.approval.votes.map((x: { by: string }) => x.by), ['bob', 'carol']);
     await s.waitForRun(runId, (v) => v.status === 'completed');
-    assert.equal(s.refunds().filter((r) => r.invoice_id === 'INV-2004').length, 1);
+    assert.deepEqual(s.refunds(runId).map((r) => r.invoice_id), ['INV-2004']);
     assert.equal((await decide('carol', a)).status, 409, 'replaying a decision');
   });
 
@@ -128,7 +129,7 @@ describe('Cedar policy on real runs (demo policies, autonomous phase)', () => {
     assert.equal(done.approvals[0]!.status, 'superseded');
     assert.equal(refundStep(done).args.amount, 400);
     assert.deepEqual(refundStep(done).decision!.policyIds, ['refund-small']);
-    assert.equal(s.refunds().find((r) => r.invoice_id === 'INV-2003')!.amount_cents, 40_000);
+    assert.deepEqual(s.refunds(runId).map((r) => [r.invoice_id, r.amount_cents]), [['INV-2003', 40_000]]);
     assert.equal((await decide('carol', a)).status, 409, 'the superseded approval cannot be decided');
   });
 
@@ -194,10 +195,11 @@ describe('autonomy phases: the same agent, rolled out step by step', () => {
   test('read-only: the first write is denied by the phase, nothing is written', async () => {
     const s = await startTestStack({ env: { AIRLOCK_REFUND_AUTONOMY: 'read-only' } });
     try {
-      const done = await s.waitForRun(await s.startRun(refund('C-1001', 'INV-2005', 10)), (v) => v.status === 'failed');
+      const runId = await s.startRun(refund('C-1001', 'INV-2005', 10));
+      const done = await s.waitForRun(runId, (v) => v.status === 'failed');
       assert.deepEqual(done.steps.map((x) => x.status), ['completed', 'completed', 'denied']);
       assert.match(done.steps[2]!.decision!.reason, /read-only phase: ticketing\.create_ticket changes state/);
-      assert.equal(s.refunds().length, 0);
+      assert.deepEqual(s.refunds(runId), []);
     } finally {
       await s.cleanup();
     }
@@ -227,7 +229,7 @@ describe('autonomy phases: the same agent, rolled out step by step', () => {
         'crm.add_note:support-leads',
         'ticketing.update_ticket:support-leads',
       ]);
-      assert.equal(s.refunds().length, 1);
+      assert.equal(s.refunds(runId).length, 1);
     } finally {
       await s.cleanup();
     }

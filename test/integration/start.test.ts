@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Server } from 'node:net';
 import { describe, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { spawnNode } from '../helpers/process.js';
 import { freePort, testEnv, waitFor } from '../helpers/stack.js';
 
@@ -26,10 +28,16 @@ describe('airlock start', () => {
       await waitFor(() => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status), (st) => st === 200, 90_000, '/readyz');
       assert.ok(await listening(temporalPort), 'the dev server answers on its configured port');
       assert.match(proc.output(), /Airlock is running/);
+      // The demo ticketing system (`servers.ticketing.demo`) is served over Streamable HTTP by the same process.
+      const mcp = new Client({ name: 'start-test', version: '1.0.0' });
+      await mcp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${env.AIRLOCK_DEMO_TICKETING_PORT}/mcp`)));
+      assert.deepEqual((await mcp.listTools()).tools.map((t) => t.name).sort(), ['create_ticket', 'get_ticket', 'update_ticket']);
+      await mcp.close();
     } finally {
       assert.equal(await proc.stop('SIGINT'), 0, proc.output());
     }
     assert.equal(await listening(apiPort), false, 'the API is stopped');
+    assert.equal(await listening(Number(env.AIRLOCK_DEMO_TICKETING_PORT)), false, 'the demo MCP server is stopped');
     await waitFor(() => listening(temporalPort), (up) => !up, 15_000, 'the dev server to stop');
   });
 

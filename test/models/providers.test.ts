@@ -101,7 +101,7 @@ async function serve(wire: Wire<unknown>, script: Script<unknown>, opts: { apiKe
   return s;
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, cls: new (...a: any[]) => E, check: (e: E) => void): Promise<E> {
+async function rejectsWith<E extends Error>(p: Promise<unknown>, cls: new (...a: never[]) => E, check: (e: E) => void): Promise<E> {
   try {
     await p;
   } catch (err) {
@@ -146,7 +146,7 @@ for (const wire of [openai, anthropic, ollama] as Array<Wire<unknown>>) {
         assert.deepEqual(tools.map((t) => t.name).sort(), ['billing__get_invoice', 'crm__get_account']);
         const crm = tools.find((t) => t.name === 'crm__get_account')!;
         assert.equal(crm.description, 'Look up an account.');
-        assert.equal((crm.schema as any).properties.accountId.description, 'The account id');
+        assert.equal((crm.schema as { properties: { accountId: { description?: string } } }).properties.accountId.description, 'The account id');
         assert.doesNotMatch(JSON.stringify(tools), invisible);
         // The earlier result: a tool message with delimited JSON data, not part of the system prompt.
         const results = wire.results(body);
@@ -194,13 +194,16 @@ for (const wire of [openai, anthropic, ollama] as Array<Wire<unknown>>) {
         await rejectsWith(planner(wire, s.baseUrl, opts).plan(context()), ProviderError, (e) => assert.equal(e.kind, 'auth'));
       });
 
-      test('a server slower than the timeout is a timeout', async () => {
+      // The test timeout only turns a regression (a request left running) into a failure instead of a hang.
+      test('a server slower than the timeout is a timeout: the request is closed, not left running, and not retried', { timeout: 30_000 }, async () => {
         const s = await serve(wire, [{ hang: true }]);
-        const t0 = Date.now();
         await rejectsWith(planner(wire, s.baseUrl, { ...opts, timeout: 300 }).plan(context()), ProviderError, (e) => assert.equal(e.kind, 'timeout', e.message));
-        assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+        await s.whenAbandoned(1);
+        assert.equal(s.received.length, 1);
         const slow = await serve(wire, [{ delayMs: 1500, reply: { text: 'late' } }]);
         await rejectsWith(planner(wire, slow.baseUrl, { ...opts, timeout: 300 }).plan(context()), ProviderError, (e) => assert.equal(e.kind, 'timeout'));
+        await slow.whenAbandoned(1);
+        assert.equal(slow.received.length, 1);
       });
 
       test('a refused connection is a network error', async () => {

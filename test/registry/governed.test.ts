@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../../src/config/load.js';
 import type { ServerConfig } from '../../src/config/schema.js';
 import { shopPolicyDir, shopServer, SHAPESHIFTER } from '../helpers/shop.js';
-import { startTestStack, waitFor, type TestStack } from '../helpers/stack.js';
+import { freePort, startTestStack, waitFor, type TestStack } from '../helpers/stack.js';
 
 function airlock(config: string, ...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), '--config', config, ...args], {
@@ -77,6 +77,31 @@ servers:
     assert.equal(airlock(v2, 'registry', 'approve', 'shop', '--by', 'ops-lead').code, 0);
     assert.equal(airlock(v2, 'registry', 'diff', 'shop').code, 0);
   });
+
+  test('a `demo` HTTP server nothing serves yet is started from its configured module for the command, then stopped', async () => {
+    const port = await freePort();
+    const f = join(dir, 'demo.yaml');
+    writeFileSync(
+      f,
+      `dataDir: ${dir}
+policy: { dir: ${join(ROOT, 'examples', 'policies')} }
+registry: { lockFile: demo.lock.json, allowedHosts: [127.0.0.1] }
+servers:
+  ticketing:
+    transport: http
+    url: http://127.0.0.1:${port}/mcp
+    allowPrivateNetwork: true
+    demo: { module: ${join(ROOT, 'examples', 'mcp', 'serve.ts')}, system: ticketing, db: ${join(dir, 'ticketing.db')} }
+`,
+    );
+    const pinned = airlock(f, 'registry', 'pin', '--by', 'ops-lead');
+    assert.equal(pinned.code, 0, pinned.out);
+    assert.match(pinned.out, /pinned ticketing: 3 tools/);
+    const check = airlock(f, 'registry', 'list', '--check');
+    assert.equal(check.code, 0, check.out);
+    assert.match(check.out, /ticketing\s+approved\s+http .* live tools match/);
+    assert.equal(await fetch(`http://127.0.0.1:${port}/mcp`).then(() => 'answered', () => 'refused'), 'refused', 'stopped with the command');
+  });
 });
 
 describe('drift inside a governed run', () => {
@@ -140,6 +165,15 @@ describe('drift inside a governed run', () => {
     assert.equal(done.steps[1]!.status, 'denied');
     assert.match(done.steps[1]!.decision!.reason, /"shop" is quarantined: .*changed: lookup/);
     assert.equal(done.error!.type, 'PolicyDenied');
+    // The drift this run ran into is on the registry chain, once (this is the only run on `shop`).
+    const olivia = await s.token('olivia');
+    const drifts = await waitFor(
+      async (): Promise<Array<{ server: string; chain: string }>> => (await s.call('GET', '/v1/audit?type=registry.drift', { token: olivia })).body?.records ?? [],
+      (r) => r.length > 0,
+      15_000,
+      'registry.drift recorded',
+    );
+    assert.deepEqual(drifts.map((r) => [r.server, r.chain]), [['shop', 'registry']]);
   });
 
   test('credentials reach only their server; the canary appears in no run view, history, API response or log line', async () => {
@@ -159,7 +193,7 @@ describe('drift inside a governed run', () => {
     }
   });
 
-  test('a secret the model puts in tool args never reaches the audit store; drift is on the registry chain once', async () => {
+  test('a secret the model puts in tool args never reaches the audit store; an empty audit filter is refused', async () => {
     const res = await s.call('POST', '/v1/runs', { token: await s.token('alice'), body: { agent: 'leaky-bot', input: {} } });
     const done = await s.waitForRun(res.body.runId, (v) => ['completed', 'failed'].includes(v.status));
     const olivia = await s.token('olivia');
@@ -176,10 +210,8 @@ describe('drift inside a governed run', () => {
     assert.ok(raw.length > 1000);
     assert.ok(!raw.includes(CANARY), 'the canary reached the audit store');
 
-    const drift = await s.call('GET', '/v1/audit?type=registry.drift&tool=', { token: olivia });
-    assert.equal(drift.status, 400, 'an empty filter is a bad request, not "match everything"');
-    const drifts = (await s.call('GET', '/v1/audit?type=registry.drift', { token: olivia })).body.records;
-    assert.deepEqual(drifts.map((r: { server: string; chain: string }) => [r.server, r.chain]), [['shop', 'registry']]);
+    const empty = await s.call('GET', '/v1/audit?type=registry.drift&tool=', { token: olivia });
+    assert.equal(empty.status, 400, 'an empty filter is a bad request, not "match everything"');
   });
 
   test('an HTTP server on a private address is refused unless that server allows it', async () => {

@@ -78,12 +78,14 @@ describe('OAuth client credentials for HTTP MCP servers', () => {
   };
 
   test('the token is obtained for the server audience and sent on every request', async () => {
+    const from = mcp.seen.length; // what this test's requests carried, whatever ran before it
     const p = pool({ PROTECTED_MCP_SECRET: SECRET });
     assert.deepEqual((await p.liveTools('protected')).map((t) => t.name), ['whoami']);
     const res = await p.callTool('protected', 'whoami', {});
     assert.deepEqual(res.content, [{ type: 'text', text: 'caller svc-reporter' }]);
-    assert.ok(mcp.seen.length >= 2, 'every MCP request carried the bearer token');
-    assert.equal(new Set(mcp.seen).size, 1, 'the token was cached, not fetched per request');
+    const mine = mcp.seen.slice(from);
+    assert.ok(mine.length >= 2, 'every MCP request carried the bearer token');
+    assert.equal(new Set(mine).size, 1, 'the token was cached, not fetched per request');
   });
 
   test('a wrong secret or a token for another audience fails closed, without leaking the secret', async () => {

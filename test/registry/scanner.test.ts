@@ -19,14 +19,14 @@ const dir = mkdtempSync(join(tmpdir(), 'airlock-scanner-'));
 
 before(async () => {
   for (const system of DEMO_SYSTEMS) {
-    const { db, createServer } = openSystem(system, join(dir, `${system}.db`));
+    const handle = openSystem({ system, db: join(dir, `${system}.db`) });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await createServer().connect(serverSide);
+    await handle.createServer().connect(serverSide);
     const client = new Client({ name: 'scanner-test', version: '1.0.0' });
     await client.connect(clientSide);
     demoTools[system] = (await client.listTools()).tools as ToolDef[];
     await client.close();
-    db.close();
+    handle.close();
   }
 });
 after(() => rmSync(dir, { recursive: true, force: true }));

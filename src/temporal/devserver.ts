@@ -68,7 +68,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     } catch (err) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`temporal dev server did not answer on ${address} within 60s: ${(err as Error).message}\n${stderr}`);
+        throw new Error(`temporal dev server did not answer on ${address} within 60s: ${(err as Error).message}\n${stderr}`, { cause: err });
       }
       await sleep(250);
     }

@@ -1,0 +1,78 @@
+// Approvals: approvers list what they may decide and decide it; the workflow's update validator has the last word.
+import { Router } from 'express';
+import { decideApprovalUpdate, PENDING_MEMO, SA } from '../../../workflows/definitions.js';
+import { isExpired, mayDecide, runIdOfApproval } from '../../core/approvals.js';
+import { ErrorCode } from '../../core/errors.js';
+import type { Approval, JsonObject } from '../../core/types.js';
+import { hasRole } from '../../identity/users.js';
+import { observeApprovalDecision } from '../../observability/metrics.js';
+import { principalOf, requireRole } from '../auth.js';
+import { logOf } from '../context.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, decisionRefusal, forbidden, notFound } from '../errors.js';
+import { ApprovalIdParamsSchema, ApprovalsQuerySchema, DecisionBodySchema } from '../schemas.js';
+import { isRunGone, runView } from '../workflows.js';
+
+export function approvalRoutes({ client }: Pick<ApiDeps, 'client'>): Router {
+  const r = Router();
+
+  // Approvers see what they may decide now (the core's rule); operators and admins see every pending approval.
+  r.get('/approvals', async (req, res) => {
+    const p = principalOf(req);
+    const q = ApprovalsQuerySchema.parse(req.query);
+    const seeAll = hasRole(p, 'operator', 'admin');
+    if (!seeAll && !hasRole(p, 'approver')) throw forbidden('listing approvals needs the approver or operator role');
+    if (!seeAll && p.groups.length === 0) return void res.json({ approvals: [] });
+    // Visibility narrows the search to runs waiting on one of the caller's groups; mayDecide has the last word.
+    const groups = p.groups.map((g) => `'${g.replace(/'/g, "\\'")}'`).join(', ');
+    const query = `${SA.status.name} = 'awaiting_approval'${seeAll ? '' : ` AND ${SA.pendingGroups.name} IN (${groups})`}`;
+    const approvals: Approval[] = [];
+    for await (const wf of client.workflow.list({ query, pageSize: Math.min(q.limit, 1000) })) {
+      const pending = (wf.memo?.[PENDING_MEMO] ?? []) as Approval[];
+      for (const a of pending) {
+        if (seeAll || mayDecide(a, p, Date.now())) approvals.push(a);
+      }
+      if (approvals.length >= q.limit) break;
+    }
+    res.json({ approvals: approvals.slice(0, q.limit) });
+  });
+
+  r.post('/approvals/:approvalId/decision', async (req, res) => {
+    const p = principalOf(req);
+    const { approvalId } = ApprovalIdParamsSchema.parse(req.params);
+    const body = DecisionBodySchema.parse(req.body);
+    requireRole(req, ['approver'], 'deciding approvals needs the approver role');
+    const runId = runIdOfApproval(approvalId);
+    if (!runId) throw notFound(`approval ${approvalId}`);
+    try {
+      const approval = await client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, {
+        args: [
+          {
+            approvalId,
+            decision: body.decision,
+            ...(body.comment !== undefined ? { comment: body.comment } : {}),
+            ...(body.args !== undefined ? { args: body.args as JsonObject } : {}),
+            ...(body.digest !== undefined ? { digest: body.digest } : {}),
+            // The approver is the token's subject, never a field of the body.
+            approver: { subject: p.subject, groups: p.groups },
+          },
+        ],
+      });
+      logOf(req).info({ approvalId, decision: body.decision }, 'approval decided');
+      observeApprovalDecision(approval);
+      res.json({ approval });
+    } catch (err) {
+      const refused = decisionRefusal(err);
+      if (refused) throw refused;
+      if (!isRunGone(err)) throw err;
+      // The run has ended: say what became of this approval.
+      const view = await runView(client, runId);
+      const a = view.approvals.find((x) => x.approvalId === approvalId);
+      if (!a) throw notFound(`approval ${approvalId}`);
+      if (isExpired(a, Date.now())) throw new ApiError(ErrorCode.Expired, `approval ${approvalId} expired at ${a.expiresAt}`);
+      throw new ApiError(ErrorCode.AlreadyDecided, `approval ${approvalId} is ${a.status}; the run is ${view.status}`);
+    }
+  });
+
+  return r;
+}

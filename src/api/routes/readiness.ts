@@ -1,0 +1,14 @@
+// The governance readiness report, from the live configuration, policies, pins and registry status.
+import { Router } from 'express';
+import { buildReadinessReport } from '../../readiness/report.js';
+import { requireReader } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+
+export function readinessRoutes({ config, policies, lock, statuses }: Pick<ApiDeps, 'config' | 'policies' | 'lock' | 'statuses'>): Router {
+  const r = Router();
+  r.get('/readiness', (req, res) => {
+    requireReader(req, 'the readiness report');
+    res.json(buildReadinessReport(config, { policy: policies.current(), lock: lock.current(), status: statuses.current() }));
+  });
+  return r;
+}

@@ -1,0 +1,36 @@
+// What the API reads from a run's workflow.
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { getRunQuery } from '../../workflows/definitions.js';
+import type { RunView } from '../core/types.js';
+import { notFound } from './errors.js';
+
+/** The run's current view: queried from the workflow, or for a closed run that cannot be replayed, its recorded result. */
+export async function runView(client: Client, runId: string): Promise<RunView> {
+  const handle = client.workflow.getHandle(runId);
+  try {
+    return await handle.query(getRunQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notFound(`run ${runId}`);
+    // A closed run whose history cannot be replayed (no worker): fall back to its recorded result.
+    try {
+      return await handle.result();
+    } catch (resultErr) {
+      if (resultErr instanceof WorkflowFailedError && resultErr.cause instanceof ApplicationFailure) {
+        const view = resultErr.cause.details?.[0] as RunView | undefined;
+        if (view) return view;
+      }
+      throw err;
+    }
+  }
+}
+
+/**
+ * Whether an update found no running workflow to take it. Temporal answers NOT_FOUND both for a run
+ * that never existed and for one that has closed ("workflow execution already completed", or "workflow
+ * update was aborted by closing workflow" when it closes while the update waits), and the client turns
+ * NOT_FOUND into WorkflowNotFoundError: the class is the check, never the message.
+ */
+export function isRunGone(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError;
+}
