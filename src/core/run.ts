@@ -1,5 +1,22 @@
-// Rules about a run as a whole: its risk level and its model budget.
-import type { AgentSpec, Decision, ModelUse, RunUsage } from './types.js';
+// Rules about a run as a whole: its id, its statuses, its risk level and its model budget.
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { sha256Hex } from './canonical.js';
+import type { AgentSpec, Decision, ModelUse, RunStatus, RunUsage } from './types.js';
+
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval', 'completed', 'rejected', 'failed', 'cancelled'];
+/** Statuses of a run that has not ended: it may still be cancelled, and its workflow is open. */
+export const OPEN_RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval'];
+export const isOpen = (status: RunStatus): boolean => OPEN_RUN_STATUSES.includes(status);
+
+/** The run (= workflow) id for a caller's Idempotency-Key: the same key from the same caller names the same run. */
+export function runIdForKey(subject: string, idempotencyKey: string): string {
+  return `run-${sha256Hex(`${subject}\0${idempotencyKey}`).slice(0, 20)}`;
+}
+
+/** A fresh run id from 10 random bytes (the caller brings the randomness: the core does no I/O). */
+export function runIdFromBytes(random: Uint8Array): string {
+  return `run-${bytesToHex(random.subarray(0, 10))}`;
+}
 
 export type Risk = 'low' | 'medium' | 'high';
 const RISK_ORDER: readonly Risk[] = ['low', 'medium', 'high'];

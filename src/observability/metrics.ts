@@ -5,14 +5,13 @@ import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PENDING_MEMO, SA } from '../../workflows/definitions.js';
-import type { Approval, RunStatus } from '../core/types.js';
+import { isOpen, RUN_STATUSES } from '../core/run.js';
+import type { Approval } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval', 'completed', 'rejected', 'failed', 'cancelled'];
-const OPEN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval'];
 export const POLICY_OUTCOMES = ['allow', 'deny', 'require_approval'] as const;
 
 /** Tool call attempts by outcome: `success`, `tool_error` (the tool answered isError), `failure` (the call failed). */
@@ -87,7 +86,7 @@ export function observeApprovalDecision(approval: Pick<Approval, 'status' | 'req
 export async function refreshVisibilityGauges(client: Client, now = Date.now()): Promise<void> {
   const open = ` AND ExecutionStatus = 'Running'`;
   const counts = await Promise.all(
-    RUN_STATUSES.map((s) => client.workflow.count(`${SA.status.name} = '${s}'${OPEN_STATUSES.includes(s) ? open : ''}`)),
+    RUN_STATUSES.map((s) => client.workflow.count(`${SA.status.name} = '${s}'${isOpen(s) ? open : ''}`)),
   );
   let pending = 0;
   let oldest = 0;

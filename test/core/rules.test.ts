@@ -158,3 +158,17 @@ describe('data classification', () => {
     assert.equal(clearedFor('internal', 'restricted'), false);
   });
 });
+
+describe('run ids and statuses', () => {
+  test('an Idempotency-Key names one run per caller; fresh ids come from the random bytes given; only running and awaiting_approval are open', async () => {
+    const { runIdForKey, runIdFromBytes, isOpen, RUN_STATUSES } = await import('../../src/core/run.js');
+    const { runIdOfApproval, approvalIdFor } = await import('../../src/core/approvals.js');
+    assert.equal(runIdForKey('alice', 'k1'), runIdForKey('alice', 'k1'));
+    assert.notEqual(runIdForKey('alice', 'k1'), runIdForKey('bob', 'k1'));
+    assert.match(runIdForKey('alice', 'k1'), /^run-[0-9a-f]{20}$/);
+    assert.equal(runIdFromBytes(new Uint8Array(10).fill(255)), 'run-ffffffffffffffffffff');
+    const id = runIdForKey('alice', 'k1');
+    assert.equal(runIdOfApproval(approvalIdFor(id, 3)), id, 'approval ids lead back to the run id');
+    assert.deepEqual(RUN_STATUSES.filter(isOpen), ['running', 'awaiting_approval']);
+  });
+});
