@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -89,15 +89,32 @@ export class McpPool {
   /** Unverified live tools, for `airlock registry pin/diff` only. */
   async liveTools(serverId: string): Promise<Tool[]> {
     const conn = await this.connection(serverId);
-    return (conn.tools = await this.fetchTools(conn.client));
+    return (conn.tools = await this.dropOnLostSession(serverId, conn, () => this.fetchTools(conn.client)));
+  }
+
+  /**
+   * A Streamable HTTP server that restarted no longer knows our session (404): the connection is dropped,
+   * so the next call reconnects instead of failing until this process restarts. The error still surfaces.
+   */
+  private async dropOnLostSession<T>(serverId: string, conn: Connection, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StreamableHTTPError && err.code === 404 && this.conns.get(serverId)) {
+        this.log.warn({ mcpServer: serverId }, 'MCP session lost (404); reconnecting on the next call');
+        this.conns.delete(serverId);
+        void conn.client.close().catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   async callTool(serverId: string, name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
     // A client span per call, under the activity's span; server and tool only, never the args.
     return withSpan('mcp.callTool', { 'mcp.server': serverId, 'mcp.tool': name }, async (span) => {
       // Verified on every call: a server that drifted since the decision never gets the call.
-      const { client } = await this.verifiedConnection(serverId);
-      const res = (await client.callTool({ name, arguments: args }, undefined, { signal, timeout: 110_000 })) as CallToolResult;
+      const conn = await this.verifiedConnection(serverId);
+      const res = (await this.dropOnLostSession(serverId, conn, () => conn.client.callTool({ name, arguments: args }, undefined, { signal, timeout: 110_000 }))) as CallToolResult;
       span.setAttribute('mcp.tool.is_error', res.isError === true);
       return res;
     }, SpanKind.CLIENT);
