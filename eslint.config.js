@@ -12,11 +12,32 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly', fetch: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly', queueMicrotask: 'readonly', globalThis: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        performance: 'readonly',
+        fetch: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        structuredClone: 'readonly',
+        queueMicrotask: 'readonly',
+        globalThis: 'readonly',
+      },
     },
     rules: {
       // node:test's test() and describe() return promises the runner itself awaits.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+      ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
@@ -25,14 +46,32 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [NODE_BUILTINS, { group: ['../src/*', '!../src/core'], message: 'workflows import only the governance core from src/ (src/core/), and types', allowTypeImports: true }, { group: ['../activities/*'], message: 'import activities by type only', allowTypeImports: true }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NODE_BUILTINS,
+            { group: ['../src/*', '!../src/core'], message: 'workflows import only the governance core from src/ (src/core/), and types', allowTypeImports: true },
+            { group: ['../activities/*'], message: 'import activities by type only', allowTypeImports: true },
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', { name: 'fetch', message: 'no I/O in workflow code: use an activity' }, { name: 'setInterval', message: 'use sleep/condition from @temporalio/workflow' }],
     },
   },
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [NODE_BUILTINS, { group: ['../*'], message: 'the core depends on nothing outside src/core' }, { group: ['@temporalio/*', 'express', 'pg', 'better-sqlite3', 'pino'], message: 'the core has no Temporal, HTTP, database or logging' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            NODE_BUILTINS,
+            { group: ['../*'], message: 'the core depends on nothing outside src/core' },
+            { group: ['@temporalio/*', 'express', 'pg', 'better-sqlite3', 'pino'], message: 'the core has no Temporal, HTTP, database or logging' },
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', { name: 'fetch', message: 'the core does no I/O' }, { name: 'process', message: 'the core reads no environment' }],
     },
   },

@@ -70,7 +70,10 @@ export function createModelActivities({ config, pool, planners, writer, audit, b
     if (budget) {
       const used = await audit.usage(agentName, new Date(Date.now() - budget.window).toISOString());
       if ((budget.tokens !== undefined && used.tokens >= budget.tokens) || (budget.costUsd !== undefined && used.costUsd >= budget.costUsd)) {
-        throw failure(ErrorCode.BudgetExceeded, `agent ${agentName} has used ${used.tokens} tokens and $${used.costUsd.toFixed(4)} in the last ${budget.window / 3_600_000}h; its budget is ${budget.tokens ?? '∞'} tokens and $${budget.costUsd ?? '∞'}`);
+        throw failure(
+          ErrorCode.BudgetExceeded,
+          `agent ${agentName} has used ${used.tokens} tokens and $${used.costUsd.toFixed(4)} in the last ${budget.window / 3_600_000}h; its budget is ${budget.tokens ?? '∞'} tokens and $${budget.costUsd ?? '∞'}`,
+        );
       }
     }
 
@@ -126,11 +129,9 @@ export function createModelActivities({ config, pool, planners, writer, audit, b
       const { server, tool } = next.call;
       if (!tools.some((t) => t.server === server && t.tool.name === tool)) {
         await record('invalid', { message: `unknown tool ${server}.${tool}` });
-        throw failure(
-          ErrorCode.ModelOutputInvalid,
-          `the model called ${server}.${tool}, which is not among the tools offered (${tools.map((t) => `${t.server}.${t.tool.name}`).join(', ')})`,
-          [{ model: choice.model }],
-        );
+        throw failure(ErrorCode.ModelOutputInvalid, `the model called ${server}.${tool}, which is not among the tools offered (${tools.map((t) => `${t.server}.${t.tool.name}`).join(', ')})`, [
+          { model: choice.model },
+        ]);
       }
     }
     if (next.kind === 'final') next = { kind: 'final', answer: blobs.keep(next.answer) };

@@ -22,8 +22,8 @@ import { agentSpec, type AirlockConfig } from '../src/config/load.js';
 import type { Logger } from '../src/log/logger.js';
 import { startDemoServers } from '../src/mcp/demo.js';
 import { createPlanners } from '../src/models/index.js';
-import { PolicySource } from '../src/policy/source.js';
-import { McpPool } from '../src/registry/pool.js';
+import type { PolicySource } from '../src/policy/source.js';
+import type { McpPool } from '../src/registry/pool.js';
 import { createWorkerParts, type WorkerParts } from '../src/worker/worker.js';
 import type { AgentSpec, JsonObject, RunIdentity, ToolCall } from '../src/core/types.js';
 import { BenchFailure, row, round, stats, type Row, type Section, type Stats } from './lib.js';
@@ -199,8 +199,17 @@ export async function benchGovernance(opts: { config: AirlockConfig; iterations?
         const t2 = performance.now();
         if (r.isError) throw new BenchFailure(`${target.server}.${target.tool} through Airlock answered an error: ${JSON.stringify(r.data)}`);
         const event = toolExecutedEvent({
-          workflowRunId: runner.workflowRunId, seq: ++wseq, runId, agent: agent.name, identity, call: exec, step: s,
-          digest: d.digest, resultDigest: r.digest ?? null, durationMs: r.durationMs ?? null, outcome: 'success',
+          workflowRunId: runner.workflowRunId,
+          seq: ++wseq,
+          runId,
+          agent: agent.name,
+          identity,
+          call: exec,
+          step: s,
+          digest: d.digest,
+          resultDigest: r.digest ?? null,
+          durationMs: r.durationMs ?? null,
+          outcome: 'success',
         });
         await runIn(envs[2], acts.audit, { events: [event] });
         return [t1 - t0, t2 - t1, performance.now() - t2] as const;
@@ -237,7 +246,9 @@ export async function benchGovernance(opts: { config: AirlockConfig; iterations?
       const name = `${target.server}.${target.tool} over ${target.transport === 'stdio' ? 'stdio' : 'Streamable HTTP'}`;
       const [sd, sc, sa] = pieces.map(stats) as [Stats, Stats, Stats];
       split[target.transport] = { decide: sd.p50, callTool: sc.p50, audit: sa.p50 };
-      notes.push(`${name}, the Airlock path in place (p50 / p99): decide ${round(sd.p50)} / ${round(sd.p99)} ms, callTool ${round(sc.p50)} / ${round(sc.p99)} ms, tool.executed audit write ${round(sa.p50)} / ${round(sa.p99)} ms; the direct call ${round(directStats.p50)} / ${round(directStats.p99)} ms.`);
+      notes.push(
+        `${name}, the Airlock path in place (p50 / p99): decide ${round(sd.p50)} / ${round(sd.p99)} ms, callTool ${round(sc.p50)} / ${round(sc.p99)} ms, tool.executed audit write ${round(sa.p50)} / ${round(sa.p99)} ms; the direct call ${round(directStats.p50)} / ${round(directStats.p99)} ms.`,
+      );
       rows.push(row(`${name} p50`, 'ms', airlock.p50, directStats.p50));
       rows.push(row(`${name} p99`, 'ms', airlock.p99, directStats.p99));
     }
@@ -330,7 +341,13 @@ async function profile(o: {
       { eventId: `${id}/proposed`, chain: `run:${runId}`, runId, type: 'tool.proposed', at, ...who, data: { step: s, args: call.args } },
       { eventId: `${id}/validated`, chain: `run:${runId}`, runId, type: 'tool.validated', at, ...who, outcome: 'valid', data: { step: s } },
       {
-        eventId: `${id}/decided`, chain: `run:${runId}`, runId, type: 'policy.decided', at, ...who, outcome: 'allow',
+        eventId: `${id}/decided`,
+        chain: `run:${runId}`,
+        runId,
+        type: 'policy.decided',
+        at,
+        ...who,
+        outcome: 'allow',
         data: { step: s, reason: d0.reason, policyIds: d0.policyIds, policyVersion: d0.policyVersion, phase: agent.phase, digest: d0.digest, args: d0.args },
       },
     ];

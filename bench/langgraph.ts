@@ -149,16 +149,24 @@ function buildGraph(acts: Activities, agent: AgentSpec, identity: RunIdentity, i
 async function frameworkPerStep(steps: number, runs: number): Promise<Stats> {
   const result = { isError: false, data: { accountId: 'C-1001' }, digest: '0'.repeat(64), durationMs: 0.3 };
   const graph = new StateGraph(GraphState)
-    .addNode('plan', async (state: S) => {
-      if (state.steps.length >= steps) return new Command({ goto: END, update: { outcome: { status: 'completed', result: null }, audit: [] } });
-      const step: StepView = { index: state.steps.length, tool: 'crm.get_account', args: READ_ARGS, status: 'proposed' };
-      return new Command({ goto: 'govern', update: { steps: [...state.steps, step], decision: null, audit: [] } });
-    }, { ends: ['govern', END] })
+    .addNode(
+      'plan',
+      async (state: S) => {
+        if (state.steps.length >= steps) return new Command({ goto: END, update: { outcome: { status: 'completed', result: null }, audit: [] } });
+        const step: StepView = { index: state.steps.length, tool: 'crm.get_account', args: READ_ARGS, status: 'proposed' };
+        return new Command({ goto: 'govern', update: { steps: [...state.steps, step], decision: null, audit: [] } });
+      },
+      { ends: ['govern', END] },
+    )
     .addNode('govern', async (state: S) => new Command({ goto: 'act', update: { steps: [...state.steps], audit: [] } }), { ends: ['act', END] })
-    .addNode('act', async (state: S) => {
-      const done: StepView = { ...state.steps.at(-1)!, status: 'completed', result };
-      return new Command({ goto: 'plan', update: { steps: [...state.steps.slice(0, -1), done], audit: [] } });
-    }, { ends: ['plan', END] })
+    .addNode(
+      'act',
+      async (state: S) => {
+        const done: StepView = { ...state.steps.at(-1)!, status: 'completed', result };
+        return new Command({ goto: 'plan', update: { steps: [...state.steps.slice(0, -1), done], audit: [] } });
+      },
+      { ends: ['plan', END] },
+    )
     .addEdge(START, 'plan')
     .compile();
   const out: number[] = [];
@@ -196,8 +204,22 @@ export async function benchLangGraph(opts: { config: AirlockConfig; steps?: numb
   const sqliteAsync = SqliteSaver.fromConnString(asyncFile);
   const parts = await openActivities(config, opts.log);
   const variants: Variant[] = [
-    { name: 'sqlite-sync', describe: `SqliteSaver, durability "sync" (each step's checkpoint is written before the next step starts, as Temporal records each activity before the next is scheduled)`, checkpointer: sqliteSync, durability: 'sync', perStep: [], activityPerStep: [] },
-    { name: 'sqlite-async', describe: 'SqliteSaver, durability "async" (LangGraph\'s default: the checkpoint is written while the next step runs)', checkpointer: sqliteAsync, durability: 'async', perStep: [], activityPerStep: [] },
+    {
+      name: 'sqlite-sync',
+      describe: `SqliteSaver, durability "sync" (each step's checkpoint is written before the next step starts, as Temporal records each activity before the next is scheduled)`,
+      checkpointer: sqliteSync,
+      durability: 'sync',
+      perStep: [],
+      activityPerStep: [],
+    },
+    {
+      name: 'sqlite-async',
+      describe: 'SqliteSaver, durability "async" (LangGraph\'s default: the checkpoint is written while the next step runs)',
+      checkpointer: sqliteAsync,
+      durability: 'async',
+      perStep: [],
+      activityPerStep: [],
+    },
     { name: 'memory', describe: 'MemorySaver (checkpoints kept in process memory: not durable)', checkpointer: new MemorySaver(), durability: 'sync', perStep: [], activityPerStep: [] },
     { name: 'none', describe: 'no checkpointer (the graph as the Airlock workflow compiles it; nothing persisted)', perStep: [], activityPerStep: [] },
   ];
@@ -263,7 +285,9 @@ export async function benchLangGraph(opts: { config: AirlockConfig; steps?: numb
     );
     for (const v of variants) {
       const act = stats(v.activityPerStep).p50;
-      notes.push(`${v.name}: ${v.describe}: per step p50 ${round(st[v.name]!.p50)} / p99 ${round(st[v.name]!.p99)} / mean ${round(st[v.name]!.mean)} ms, of which ${round(act)} ms (p50) inside the activity functions`);
+      notes.push(
+        `${v.name}: ${v.describe}: per step p50 ${round(st[v.name]!.p50)} / p99 ${round(st[v.name]!.p99)} / mean ${round(st[v.name]!.mean)} ms, of which ${round(act)} ms (p50) inside the activity functions`,
+      );
     }
     const framework = await frameworkPerStep(steps, runs);
     notes.push(

@@ -70,8 +70,7 @@ export function table(sections: Section[]): string {
   for (const s of sections) {
     lines.push('', `## ${s.title}`, `baseline: ${s.baseline}`, '');
     lines.push('| metric | airlock | baseline | ratio | target |', '|---|---:|---:|---:|---|');
-    for (const r of s.rows)
-      lines.push(`| ${r.metric} (${r.unit}) | ${r.airlock} | ${r.baseline ?? '—'} | ${r.ratio ?? '—'} | ${r.target ? `${r.target}: ${r.met ? 'met' : 'NOT met'}` : ''} |`);
+    for (const r of s.rows) lines.push(`| ${r.metric} (${r.unit}) | ${r.airlock} | ${r.baseline ?? '—'} | ${r.ratio ?? '—'} | ${r.target ? `${r.target}: ${r.met ? 'met' : 'NOT met'}` : ''} |`);
     for (const n of s.notes) lines.push(`- ${n}`);
   }
   return lines.join('\n');

@@ -53,7 +53,13 @@ function benchConfigFile(dir: string): string {
   doc.setIn(['audit', 'anchorEvery'], '1m');
   const reader = { servers: ['crm'], autonomy: 'autonomous', maxSteps: STEPS + 2, playbook: Array.from({ length: STEPS }, () => ({ tool: 'crm.get_account', args: READ.args })) };
   // Gated: every write waits for a member of finance.
-  const approver = { servers: ['crm'], autonomy: 'gated', approvals: { group: 'finance' }, maxSteps: 3, playbook: [{ tool: 'crm.add_note', args: { accountId: NOTES_ACCOUNT, body: 'bench {{input.n}}' } }] };
+  const approver = {
+    servers: ['crm'],
+    autonomy: 'gated',
+    approvals: { group: 'finance' },
+    maxSteps: 3,
+    playbook: [{ tool: 'crm.add_note', args: { accountId: NOTES_ACCOUNT, body: 'bench {{input.n}}' } }],
+  };
   doc.setIn(['agents', 'bench-reader'], doc.createNode(reader));
   doc.setIn(['agents', 'bench-approver'], doc.createNode(approver));
   const file = join(dir, 'airlock.bench.yaml');
@@ -118,6 +124,7 @@ interface Ctx {
   bare: ChildProcess;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the bench reads whatever JSON the API answers
 async function apiCall(ctx: Ctx, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${ctx.api}${path}`, {
     method,
@@ -153,7 +160,11 @@ async function benchSteps(ctx: Ctx): Promise<Section> {
     const measure = async (one: (i: number) => Promise<void>) => {
       const lat: number[] = [];
       const t0 = performance.now();
-      await pool(Array.from({ length: runs }, (_, i) => i), concurrency, async (i) => lat.push((await time(() => one(i)))[0]));
+      await pool(
+        Array.from({ length: runs }, (_, i) => i),
+        concurrency,
+        async (i) => lat.push((await time(() => one(i)))[0]),
+      );
       const wall = performance.now() - t0;
       return { s: stats(lat), stepsPerSec: (runs * STEPS) / (wall / 1000) };
     };
@@ -161,11 +172,19 @@ async function benchSteps(ctx: Ctx): Promise<Section> {
     await waitResult(ctx, await startRun(ctx, alice, 'bench-reader', {}));
     await ctx.client.workflow.execute(bareStepsWorkflow, { taskQueue: BARE_TASK_QUEUE, workflowId: `bare-warm-${Date.now()}`, args: [calls] });
     const airlock = await measure(async () => waitResult(ctx, await startRun(ctx, alice, 'bench-reader', {})));
-    const bare = await measure((i) => ctx.client.workflow.execute(bareStepsWorkflow, { taskQueue: BARE_TASK_QUEUE, workflowId: `bare-${concurrency}-${i}-${Date.now()}`, args: [calls] }).then(() => {}));
+    const bare = await measure((i) =>
+      ctx.client.workflow.execute(bareStepsWorkflow, { taskQueue: BARE_TASK_QUEUE, workflowId: `bare-${concurrency}-${i}-${Date.now()}`, args: [calls] }).then(() => {}),
+    );
     if (concurrency === 1) perStepAirlock = airlock.s.p50 / STEPS;
     rows.push(
       row(`steps/s, concurrency ${concurrency}`, 'steps/s', airlock.stepsPerSec, bare.stepsPerSec),
-      row(`run latency p50, concurrency ${concurrency}`, 'ms', airlock.s.p50, bare.s.p50, concurrency === 1 ? { text: 'governed step within 1.3× of bare', met: airlock.s.p50 / bare.s.p50 <= 1.3 } : undefined),
+      row(
+        `run latency p50, concurrency ${concurrency}`,
+        'ms',
+        airlock.s.p50,
+        bare.s.p50,
+        concurrency === 1 ? { text: 'governed step within 1.3× of bare', met: airlock.s.p50 / bare.s.p50 <= 1.3 } : undefined,
+      ),
       row(`run latency p99, concurrency ${concurrency}`, 'ms', airlock.s.p99, bare.s.p99),
     );
     notes.push(`concurrency ${concurrency}: ${runs} runs of ${STEPS} steps each side`);
@@ -191,10 +210,19 @@ function noteTimes(config: AirlockConfig): Map<string, number> {
 async function benchApproval(ctx: Ctx): Promise<Section> {
   const [alice, bob] = [await ctx.token('alice'), await ctx.token('bob')];
   const tag = Date.now().toString(36);
-  const runIds = await pool(Array.from({ length: APPROVALS }, (_, i) => i), 20, (i) => startRun(ctx, alice, 'bench-approver', { n: `a-${tag}-${i}` }));
+  const runIds = await pool(
+    Array.from({ length: APPROVALS }, (_, i) => i),
+    20,
+    (i) => startRun(ctx, alice, 'bench-approver', { n: `a-${tag}-${i}` }),
+  );
   const approvals: string[] = [];
   for (const id of runIds) {
-    const v = await waitFor(`run ${id} to wait for approval`, () => apiCall(ctx, 'GET', `/v1/runs/${id}`, alice), (r) => r.body?.status === 'awaiting_approval', 60_000);
+    const v = await waitFor(
+      `run ${id} to wait for approval`,
+      () => apiCall(ctx, 'GET', `/v1/runs/${id}`, alice),
+      (r) => r.body?.status === 'awaiting_approval',
+      60_000,
+    );
     approvals.push(v.body.pendingApprovals[0].approvalId);
   }
   const lat: number[] = [];
@@ -202,7 +230,12 @@ async function benchApproval(ctx: Ctx): Promise<Section> {
     const r = await apiCall(ctx, 'POST', `/v1/approvals/${approvals[i]}/decision`, bob, { decision: 'approve' });
     const t0 = Date.now();
     if (r.status !== 200) throw new BenchFailure(`approval ${approvals[i]} refused: ${r.status} ${JSON.stringify(r.body)}`);
-    const at = await waitFor(`note of approval ${i}`, async () => noteTimes(ctx.config).get(`bench a-${tag}-${i}`), (t) => t !== undefined, 30_000);
+    const at = await waitFor(
+      `note of approval ${i}`,
+      async () => noteTimes(ctx.config).get(`bench a-${tag}-${i}`),
+      (t) => t !== undefined,
+      30_000,
+    );
     lat.push(at! - t0);
   }
   // Baseline: a workflow that waits for an update, then makes the same call as a plain activity.
@@ -215,7 +248,12 @@ async function benchApproval(ctx: Ctx): Promise<Section> {
     });
     await h.executeUpdate(approveUpdate);
     const t0 = Date.now();
-    const at = await waitFor(`baseline note ${i}`, async () => noteTimes(ctx.config).get(`bench b-${tag}-${i}`), (t) => t !== undefined, 30_000);
+    const at = await waitFor(
+      `baseline note ${i}`,
+      async () => noteTimes(ctx.config).get(`bench b-${tag}-${i}`),
+      (t) => t !== undefined,
+      30_000,
+    );
     base.push(at! - t0);
   }
   const a = stats(lat);
@@ -240,9 +278,20 @@ async function benchPaused(ctx: Ctx): Promise<Section> {
   const before = { worker: rssMb(ctx.worker.pid!), bare: rssMb(ctx.bare.pid!), api: process.memoryUsage().rss / 2 ** 20 };
 
   say(`starting ${PAUSED} runs that wait for approval…`);
-  const [startMs, runIds] = await time(() => pool(Array.from({ length: PAUSED }, (_, i) => i), 50, (i) => startRun(ctx, alice, 'bench-approver', { n: `p-${tag}-${i}` })));
+  const [startMs, runIds] = await time(() =>
+    pool(
+      Array.from({ length: PAUSED }, (_, i) => i),
+      50,
+      (i) => startRun(ctx, alice, 'bench-approver', { n: `p-${tag}-${i}` }),
+    ),
+  );
   const [pauseMs] = await time(() =>
-    waitFor('all runs paused', () => count(`AirlockAgent = 'bench-approver' AND AirlockStatus = 'awaiting_approval'`), (n) => n >= PAUSED, 60 * 60_000),
+    waitFor(
+      'all runs paused',
+      () => count(`AirlockAgent = 'bench-approver' AND AirlockStatus = 'awaiting_approval'`),
+      (n) => n >= PAUSED,
+      60 * 60_000,
+    ),
   );
   (global as { gc?: () => void }).gc?.();
   const held = { worker: rssMb(ctx.worker.pid!), api: process.memoryUsage().rss / 2 ** 20 };
@@ -265,7 +314,12 @@ async function benchPaused(ctx: Ctx): Promise<Section> {
       const r = await apiCall(ctx, 'POST', `/v1/approvals/${id}.a0/decision`, bob, { decision: 'approve' });
       if (r.status !== 200) throw new BenchFailure(`approval of ${id} lost: ${r.status} ${JSON.stringify(r.body)}`);
     });
-    await waitFor('all approved runs to complete', () => count(`AirlockAgent = 'bench-approver' AND AirlockStatus = 'completed'`), (n) => n >= doneBefore + PAUSED, 60 * 60_000);
+    await waitFor(
+      'all approved runs to complete',
+      () => count(`AirlockAgent = 'bench-approver' AND AirlockStatus = 'completed'`),
+      (n) => n >= doneBefore + PAUSED,
+      60 * 60_000,
+    );
   });
   const notes = noteTimes(ctx.config);
   const missing = runIds.filter((_, i) => !notes.has(`bench p-${tag}-${i}`)).length;
@@ -274,15 +328,32 @@ async function benchPaused(ctx: Ctx): Promise<Section> {
   // Baseline: the same number of bare workflows waiting on an update.
   say(`baseline: ${PAUSED} bare workflows waiting on an update…`);
   const [bareStartMs, handles] = await time(() =>
-    pool(Array.from({ length: PAUSED }, (_, i) => i), 50, (i) =>
-      ctx.client.workflow.start(bareApprovalWorkflow, { taskQueue: BARE_TASK_QUEUE, workflowId: `bare-paused-${tag}-${i}`, args: [{ server: 'crm', tool: 'add_note', args: { accountId: NOTES_ACCOUNT, body: `bench q-${tag}-${i}` } }] }),
+    pool(
+      Array.from({ length: PAUSED }, (_, i) => i),
+      50,
+      (i) =>
+        ctx.client.workflow.start(bareApprovalWorkflow, {
+          taskQueue: BARE_TASK_QUEUE,
+          workflowId: `bare-paused-${tag}-${i}`,
+          args: [{ server: 'crm', tool: 'add_note', args: { accountId: NOTES_ACCOUNT, body: `bench q-${tag}-${i}` } }],
+        }),
     ),
   );
-  await waitFor('bare workflows started', () => count(`WorkflowType = 'bareApprovalWorkflow' AND ExecutionStatus = 'Running'`), (n) => n >= PAUSED, 60 * 60_000);
+  await waitFor(
+    'bare workflows started',
+    () => count(`WorkflowType = 'bareApprovalWorkflow' AND ExecutionStatus = 'Running'`),
+    (n) => n >= PAUSED,
+    60 * 60_000,
+  );
   const bareHeld = rssMb(ctx.bare.pid!);
   const [bareApproveMs] = await time(async () => {
     await pool(handles, 50, (h) => h.executeUpdate(approveUpdate));
-    await waitFor('bare workflows done', () => count(`WorkflowType = 'bareApprovalWorkflow' AND ExecutionStatus = 'Running'`), (n) => n === 0, 60 * 60_000);
+    await waitFor(
+      'bare workflows done',
+      () => count(`WorkflowType = 'bareApprovalWorkflow' AND ExecutionStatus = 'Running'`),
+      (n) => n === 0,
+      60 * 60_000,
+    );
   });
 
   return {
@@ -318,20 +389,31 @@ async function benchStartup(): Promise<Section> {
     const t0 = performance.now();
     const child = spawn(process.execPath, [join(ROOT, 'scripts', 'bootstrap.mjs'), 'start'], {
       cwd: ROOT,
-      env: { ...process.env, AIRLOCK_DATA_DIR: dir, AIRLOCK_API_PORT: String(apiPort), AIRLOCK_TEMPORAL_PORT: String(tPort), AIRLOCK_TEMPORAL_UI_PORT: '0', AIRLOCK_DEMO_TICKETING_PORT: String(tkPort), AIRLOCK_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        AIRLOCK_DATA_DIR: dir,
+        AIRLOCK_API_PORT: String(apiPort),
+        AIRLOCK_TEMPORAL_PORT: String(tPort),
+        AIRLOCK_TEMPORAL_UI_PORT: '0',
+        AIRLOCK_DEMO_TICKETING_PORT: String(tkPort),
+        AIRLOCK_LOG_LEVEL: 'warn',
+      },
       stdio: 'ignore',
       detached: true,
     });
-    await waitFor('npm start ready', () => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status), (s) => s === 200, 180_000);
+    await waitFor(
+      'npm start ready',
+      () => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      180_000,
+    );
     airlock.push(performance.now() - t0);
     process.kill(-child.pid!, 'SIGTERM');
     await new Promise((r) => child.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
 
     const dir2 = mkdtempSync(join(tmpdir(), 'airlock-bench-temporal-'));
-    const [bareMs, dev] = await time(async () =>
-      startDevServer({ cli, ip: '127.0.0.1', port: await free(), uiPort: 0, namespace: 'default', dbFile: join(dir2, 'temporal.db'), log: say }),
-    );
+    const [bareMs, dev] = await time(async () => startDevServer({ cli, ip: '127.0.0.1', port: await free(), uiPort: 0, namespace: 'default', dbFile: join(dir2, 'temporal.db'), log: say }));
     bare.push(bareMs);
     await dev.stop();
     rmSync(dir2, { recursive: true, force: true });
@@ -387,7 +469,12 @@ async function main() {
     const bare = await spawnNode(['bench/bareWorker.ts'], workerEnv);
     const connection = await Connection.connect({ address: stack.temporalAddress });
     const ctx: Ctx = { config, env, stack, client: new Client({ connection, namespace: config.temporal.namespace }), api: stack.apiUrl!, token: (u) => stack.issuer.mint(u), worker, bare };
-    await waitFor('Airlock worker ready', () => fetch(`${ctx.api}/readyz`).then((r) => r.status), (s) => s === 200, 120_000);
+    await waitFor(
+      'Airlock worker ready',
+      () => fetch(`${ctx.api}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      120_000,
+    );
     try {
       if (only.has('steps') || only.has('langgraph')) {
         say('2. governed steps vs bare Temporal…');

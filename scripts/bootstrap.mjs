@@ -64,6 +64,14 @@ if (command === 'start') {
   console.error('[airlock] type-checking…');
   code = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json']);
   if (code !== 0) process.exit(code);
+  console.error('[airlock] linting (eslint) and checking the format (prettier)…');
+  code = run(process.execPath, [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+  if (code !== 0) process.exit(code);
+  code = run(process.execPath, [join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level', 'warn', '.']);
+  if (code !== 0) {
+    console.error('[airlock] format check failed: run `npm run format` to fix the files listed above');
+    process.exit(code);
+  }
   const files = rest.length > 0 ? rest : testFiles(join(root, 'test'));
   code = await runForwarding(tsNode[0], [...tsNode.slice(1), '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { cwd: root });
   process.exit(code);

@@ -130,8 +130,7 @@ function buildGraph(run: RunState) {
   };
 
   const planNode = async () => {
-    if (run.steps.length >= agent.maxSteps)
-      return failed(ErrorCode.StepLimitExceeded, `the agent did not finish within ${agent.maxSteps} steps`);
+    if (run.steps.length >= agent.maxSteps) return failed(ErrorCode.StepLimitExceeded, `the agent did not finish within ${agent.maxSteps} steps`);
     const over = run.overBudget();
     if (over) return failed(ErrorCode.BudgetExceeded, over);
     if (run.shouldContinueAsNew()) return new Command({ goto: END, update: { outcome: { status: 'continue' } } });
@@ -152,9 +151,7 @@ function buildGraph(run: RunState) {
     return carryingAudit(run, (events) => {
       const input = { runId, step: step.index, agent, identity: run.identity, call: { server: server!, tool: rest.join('.'), args }, audit: events };
       const summary = `${purpose} ${step.tool}`;
-      return patched(LOCAL_CONTROL_PATCH)
-        ? decideLocally.executeWithOptions({ ...CONTROL_DECISION_LOCAL, summary }, [input])
-        : decide.executeWithOptions({ ...CONTROL_DECISION, summary }, [input]);
+      return patched(LOCAL_CONTROL_PATCH) ? decideLocally.executeWithOptions({ ...CONTROL_DECISION_LOCAL, summary }, [input]) : decide.executeWithOptions({ ...CONTROL_DECISION, summary }, [input]);
     });
   };
   const recordDecision = (step: StepView, decision: Decision) => {
@@ -277,8 +274,8 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   setHandler(decideApprovalUpdate, async (d) => (d.args ? editApproval(d) : run.vote(d)), { validator: (d) => run.validateDecision(d) });
   if (!input.carried)
     run.note('run.started', {
-    data: { inputDigest: input.inputDigest ?? null, phase: input.agent.phase, requester: input.principal.subject, groups: run.identity.groups },
-  });
+      data: { inputDigest: input.inputDigest ?? null, phase: input.agent.phase, requester: input.principal.subject, groups: run.identity.groups },
+    });
   run.publish();
 
   let outcome: Outcome;

@@ -191,7 +191,13 @@ export class RunState {
 
   /** Update validator: rejects synchronously, before anything is written to history. */
   validateDecision(d: DecideApprovalInput): void {
-    asFailure(() => book.checkDecision(this.approvals.find((x) => x.approvalId === d.approvalId), d, Date.now()));
+    asFailure(() =>
+      book.checkDecision(
+        this.approvals.find((x) => x.approvalId === d.approvalId),
+        d,
+        Date.now(),
+      ),
+    );
   }
 
   /** Records a vote (the validator has accepted it). Any rejection ends the approval; a quorum approves it. */

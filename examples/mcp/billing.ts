@@ -42,9 +42,7 @@ const INVOICES = [
 ];
 
 function seed(db: Db): void {
-  const insert = db.prepare(
-    'INSERT INTO invoices (invoice_id, account_id, amount_cents, currency, status, issued_at, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
+  const insert = db.prepare('INSERT INTO invoices (invoice_id, account_id, amount_cents, currency, status, issued_at, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   for (const row of INVOICES) insert.run(row);
 }
 
@@ -61,8 +59,14 @@ function toCents(amount: number): number | undefined {
 const fromCents = (cents: number): number => cents / 100;
 
 const Money = z.number().describe('Decimal amount in the currency, at most 2 decimals (1250 means 1250.00)');
-const Currency = z.string().regex(/^[A-Za-z]{3}$/).describe('ISO 4217 code, e.g. "USD"');
-const InvoiceId = z.string().regex(/^INV-\d+$/).describe('Invoice id, e.g. "INV-2001"');
+const Currency = z
+  .string()
+  .regex(/^[A-Za-z]{3}$/)
+  .describe('ISO 4217 code, e.g. "USD"');
+const InvoiceId = z
+  .string()
+  .regex(/^INV-\d+$/)
+  .describe('Invoice id, e.g. "INV-2001"');
 const Invoice = z.object({
   invoiceId: z.string(),
   accountId: z.string(),
@@ -86,8 +90,25 @@ const Refund = z.object({
 type Invoice = z.infer<typeof Invoice>;
 type Refund = z.infer<typeof Refund>;
 
-interface InvoiceRow { invoice_id: string; account_id: string; amount_cents: number; currency: string; status: Invoice['status']; issued_at: string; paid_at: string | null; refunded_cents: number }
-interface RefundRow { refund_id: string; invoice_id: string; amount_cents: number; currency: string; reason: string; idempotency_key: string; created_at: string }
+interface InvoiceRow {
+  invoice_id: string;
+  account_id: string;
+  amount_cents: number;
+  currency: string;
+  status: Invoice['status'];
+  issued_at: string;
+  paid_at: string | null;
+  refunded_cents: number;
+}
+interface RefundRow {
+  refund_id: string;
+  invoice_id: string;
+  amount_cents: number;
+  currency: string;
+  reason: string;
+  idempotency_key: string;
+  created_at: string;
+}
 
 const refundableCents = (r: InvoiceRow): number => (r.status === 'paid' ? r.amount_cents - r.refunded_cents : 0);
 const toInvoice = (r: InvoiceRow): Invoice => ({
@@ -130,9 +151,7 @@ export function createBillingServer(db: Db, opts: BillingServerOptions = {}): Mc
      WHERE (:invoiceId IS NULL OR r.invoice_id = :invoiceId) AND (:accountId IS NULL OR i.account_id = :accountId)
      ORDER BY r.refund_id`,
   );
-  const insertRefund = db.prepare(
-    'INSERT INTO refunds (refund_id, invoice_id, amount_cents, currency, reason, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
+  const insertRefund = db.prepare('INSERT INTO refunds (refund_id, invoice_id, amount_cents, currency, reason, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const addRefunded = db.prepare('UPDATE invoices SET refunded_cents = refunded_cents + ? WHERE invoice_id = ?');
 
   server.registerTool(

@@ -48,9 +48,7 @@ export function writeTransaction<T>(db: Db, fn: () => T): T {
  * or `first` for an empty table. Call it inside `writeTransaction`.
  */
 export function nextId(db: Db, table: string, column: string, prefix: string, first: number): string {
-  const row = db
-    .prepare(`SELECT MAX(CAST(substr(${column}, ?) AS INTEGER)) AS n FROM ${table} WHERE ${column} LIKE ?`)
-    .get(prefix.length + 1, `${prefix}%`) as { n: number | null };
+  const row = db.prepare(`SELECT MAX(CAST(substr(${column}, ?) AS INTEGER)) AS n FROM ${table} WHERE ${column} LIKE ?`).get(prefix.length + 1, `${prefix}%`) as { n: number | null };
   return `${prefix}${row.n === null ? first : row.n + 1}`;
 }
 
@@ -78,4 +76,7 @@ export function writes(o: { destructive: boolean; idempotent: boolean }): ToolAn
 }
 
 /** A customer account id as the CRM issues them; the other systems refer to accounts by it. */
-export const AccountId = z.string().regex(/^C-\d+$/).describe('Customer account id, e.g. "C-1001"');
+export const AccountId = z
+  .string()
+  .regex(/^C-\d+$/)
+  .describe('Customer account id, e.g. "C-1001"');

@@ -104,11 +104,7 @@ async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--transport <kind>', 'MCP transport').choices(['stdio', 'http']).default('stdio'))
     .option('--host <host>', 'HTTP: address to bind', '127.0.0.1')
     .option('--port <n>', 'HTTP: port (0 = any free port)', nonNegativeInt, 0)
-    .addOption(
-      new Option('--refund-delay-ms <ms>', 'billing: pause after committing a refund, before answering')
-        .env('AIRLOCK_DEMO_REFUND_DELAY_MS')
-        .argParser(nonNegativeInt),
-    )
+    .addOption(new Option('--refund-delay-ms <ms>', 'billing: pause after committing a refund, before answering').env('AIRLOCK_DEMO_REFUND_DELAY_MS').argParser(nonNegativeInt))
     .parse(argv);
   const system = program.processedArgs[0] as DemoSystem;
   const o = program.opts<{ db: string; transport: 'stdio' | 'http'; host: string; port: number; refundDelayMs?: number }>();

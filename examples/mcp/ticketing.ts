@@ -29,13 +29,29 @@ CREATE INDEX comments_by_ticket ON ticket_comments(ticket_id, comment_id);
 `;
 
 function seed(db: Db): void {
-  const ticket = db.prepare(
-    'INSERT INTO tickets (ticket_id, account_id, subject, body, priority, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  const ticket = db.prepare('INSERT INTO tickets (ticket_id, account_id, subject, body, priority, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   const comment = db.prepare('INSERT INTO ticket_comments (ticket_id, body, author, created_at) VALUES (?, ?, ?, ?)');
-  ticket.run('T-5001', 'C-1002', 'Cannot download March invoice PDF', 'The billing portal returns an error when downloading the March invoice.', 'normal', 'resolved', '2025-03-04T09:12:00.000Z', '2025-03-05T14:30:00.000Z');
+  ticket.run(
+    'T-5001',
+    'C-1002',
+    'Cannot download March invoice PDF',
+    'The billing portal returns an error when downloading the March invoice.',
+    'normal',
+    'resolved',
+    '2025-03-04T09:12:00.000Z',
+    '2025-03-05T14:30:00.000Z',
+  );
   comment.run('T-5001', 'Regenerated the PDF and emailed it to the customer.', 'support.sam', '2025-03-05T14:30:00.000Z');
-  ticket.run('T-5002', 'C-1003', 'SSO login loop for new users', 'Users provisioned this week are redirected back to the login page.', 'high', 'open', '2025-03-10T08:45:00.000Z', '2025-03-10T08:45:00.000Z');
+  ticket.run(
+    'T-5002',
+    'C-1003',
+    'SSO login loop for new users',
+    'Users provisioned this week are redirected back to the login page.',
+    'high',
+    'open',
+    '2025-03-10T08:45:00.000Z',
+    '2025-03-10T08:45:00.000Z',
+  );
 }
 
 /** Opens the ticketing database at `path`, creating and seeding it on first use. */
@@ -43,7 +59,10 @@ export function openTicketingDb(path: string): Db {
   return openDatabase(path, SCHEMA, seed);
 }
 
-const TicketId = z.string().regex(/^T-\d+$/).describe('Ticket id, e.g. "T-5001"');
+const TicketId = z
+  .string()
+  .regex(/^T-\d+$/)
+  .describe('Ticket id, e.g. "T-5001"');
 const Comment = z.object({ body: z.string(), author: z.string(), createdAt: z.string() });
 const Ticket = z.object({
   ticketId: z.string(),
@@ -65,15 +84,9 @@ export function createTicketingServer(db: Db): McpServer {
     `SELECT ticket_id AS ticketId, account_id AS accountId, subject, body, priority, status, created_at AS createdAt, updated_at AS updatedAt
      FROM tickets WHERE ticket_id = ?`,
   );
-  const commentsOf = db.prepare<[string], z.infer<typeof Comment>>(
-    'SELECT body, author, created_at AS createdAt FROM ticket_comments WHERE ticket_id = ? ORDER BY comment_id',
-  );
-  const insertTicket = db.prepare(
-    'INSERT INTO tickets (ticket_id, account_id, subject, body, priority, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const updateTicket = db.prepare(
-    'UPDATE tickets SET status = coalesce(?, status), priority = coalesce(?, priority), updated_at = ? WHERE ticket_id = ?',
-  );
+  const commentsOf = db.prepare<[string], z.infer<typeof Comment>>('SELECT body, author, created_at AS createdAt FROM ticket_comments WHERE ticket_id = ? ORDER BY comment_id');
+  const insertTicket = db.prepare('INSERT INTO tickets (ticket_id, account_id, subject, body, priority, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const updateTicket = db.prepare('UPDATE tickets SET status = coalesce(?, status), priority = coalesce(?, priority), updated_at = ? WHERE ticket_id = ?');
   const insertComment = db.prepare('INSERT INTO ticket_comments (ticket_id, body, author, created_at) VALUES (?, ?, ?, ?)');
 
   const loadTicket = (ticketId: string): Ticket | undefined => {

@@ -42,7 +42,11 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof z.ZodError) {
     const issue = err.issues[0]!;
     const message = `${issue.path.length ? issue.path.join('.') + ': ' : ''}${issue.message}`;
-    return new ApiError(ErrorCode.InvalidRequest, message, err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    return new ApiError(
+      ErrorCode.InvalidRequest,
+      message,
+      err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
   }
   // body-parser's errors carry a `type` and an HTTP status.
   const e = err as { type?: string; status?: number; message?: string };

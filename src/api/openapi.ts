@@ -68,7 +68,13 @@ export function openApiDocument(serverUrl: string) {
       },
       '/healthz': { get: { security: [], summary: 'Liveness', responses: { '200': { description: 'alive' } } } },
       '/readyz': { get: { security: [], summary: 'Readiness: Temporal reachable and a worker polling', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
-      '/metrics': { get: { security: [], summary: 'Prometheus metrics (when observability.metrics.enabled)', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/metrics': {
+        get: {
+          security: [],
+          summary: 'Prometheus metrics (when observability.metrics.enabled)',
+          responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
     },
   };
 }

@@ -20,7 +20,10 @@ export const DecisionBodySchema = z.strictObject({
   /** Approve with changed args (for example a smaller refund); re-validated and re-decided by policy. */
   args: z.record(z.string(), z.json()).optional(),
   /** The approval digest the approver reviewed; refused with 409 if the approval has changed since. */
-  digest: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest').optional(),
+  digest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest')
+    .optional(),
 });
 export type DecisionBody = z.infer<typeof DecisionBodySchema>;
 
@@ -36,9 +39,7 @@ export const ApprovalsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const isoTime = z.iso
-  .datetime({ offset: true, error: 'expected an ISO-8601 time such as 2026-11-26T10:00:00Z' })
-  .transform((s) => new Date(s).toISOString());
+const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO-8601 time such as 2026-11-26T10:00:00Z' }).transform((s) => new Date(s).toISOString());
 
 export const AuditQuerySchema = z.strictObject({
   runId: z.string().min(1).max(200).optional(),
@@ -105,9 +106,7 @@ export const RunViewSchema = z.object({
       index: z.number().int(),
       tool: z.string(),
       args: z.record(z.string(), z.json()),
-      decision: z
-        .object({ outcome: z.enum(['allow', 'deny', 'require_approval']), reason: z.string(), policyIds: z.array(z.string()), policyVersion: z.string() })
-        .optional(),
+      decision: z.object({ outcome: z.enum(['allow', 'deny', 'require_approval']), reason: z.string(), policyIds: z.array(z.string()), policyVersion: z.string() }).optional(),
       approvalId: z.string().optional(),
       status: z.string(),
       result: z.object({ isError: z.boolean(), data: z.json(), digest: z.string().optional(), durationMs: z.number().optional() }).optional(),

@@ -50,12 +50,7 @@ export interface VerifyReport {
  * - inserted: a duplicate position, or a record whose link matches no record of its chain;
  * - reordered: a record that links to a record other than the one before it.
  */
-export function verifyRecords(
-  records: AuditRecord[],
-  heads: Record<string, { seq: number; hash: string }>,
-  dbAnchors: AuditAnchor[],
-  fileAnchors: AuditAnchor[] | null,
-): VerifyReport {
+export function verifyRecords(records: AuditRecord[], heads: Record<string, { seq: number; hash: string }>, dbAnchors: AuditAnchor[], fileAnchors: AuditAnchor[] | null): VerifyReport {
   const problems: AuditProblem[] = [];
   const byChain = new Map<string, AuditRecord[]>();
   for (const r of records) {
@@ -95,7 +90,11 @@ export function verifyRecords(
         // (A link broken next to a record already reported is part of that report.)
         const linked = hashes.get(r.prevHash);
         if (linked && linked !== prev)
-          problems.push({ kind: 'reordered', ...at(r), message: `${chain} #${r.chainSeq} (${r.eventId}) was reordered: it follows #${linked.chainSeq} (${linked.eventId}), not #${prev?.chainSeq ?? 0}` });
+          problems.push({
+            kind: 'reordered',
+            ...at(r),
+            message: `${chain} #${r.chainSeq} (${r.eventId}) was reordered: it follows #${linked.chainSeq} (${linked.eventId}), not #${prev?.chainSeq ?? 0}`,
+          });
         else
           problems.push({
             kind: 'inserted',
@@ -107,8 +106,10 @@ export function verifyRecords(
     }
     const head = heads[chain];
     const last = list.at(-1)!;
-    if (head && head.seq > last.chainSeq) problems.push({ kind: 'truncated', chain, chainSeq: last.chainSeq + 1, message: `${chain} ends at #${last.chainSeq} but its head is #${head.seq}: records were deleted from its end` });
-    else if (head && head.seq === last.chainSeq && head.hash !== last.hash) problems.push({ kind: 'modified', ...at(last), message: `${chain} #${last.chainSeq} (${last.eventId}) does not match the chain head` });
+    if (head && head.seq > last.chainSeq)
+      problems.push({ kind: 'truncated', chain, chainSeq: last.chainSeq + 1, message: `${chain} ends at #${last.chainSeq} but its head is #${head.seq}: records were deleted from its end` });
+    else if (head && head.seq === last.chainSeq && head.hash !== last.hash)
+      problems.push({ kind: 'modified', ...at(last), message: `${chain} #${last.chainSeq} (${last.eventId}) does not match the chain head` });
   }
   for (const chain of Object.keys(heads)) {
     if (!byChain.has(chain) && heads[chain]!.seq > 0) problems.push({ kind: 'truncated', chain, message: `${chain} has no records but its head is #${heads[chain]!.seq}: all of them were deleted` });

@@ -36,7 +36,7 @@ export function createRedactor(config: AirlockConfig): Redactor {
 
 /** Every record matching a query, in write order, a page at a time (exports and run stories). */
 export async function* allRecords(store: AuditStore, q: Omit<AuditQuery, 'limit'>): AsyncGenerator<AuditRecord> {
-  for (let after = q.after; ; ) {
+  for (let after = q.after; ;) {
     const page = await store.query({ ...q, after, limit: 1000 });
     yield* page;
     if (page.length < 1000) return;

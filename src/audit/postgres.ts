@@ -106,7 +106,23 @@ export class PostgresAuditStore implements AuditStore {
         const { rows } = await c.query<{ seq: string }>(
           `INSERT INTO ${s}.audit_events (event_id, chain, chain_seq, prev_hash, hash, at, type, run_id, principal, on_behalf_of, agent, server, tool, outcome, data)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING seq`,
-          [r.eventId, r.chain, r.chainSeq, r.prevHash, r.hash, r.at, r.type, r.runId ?? null, r.principal ?? null, r.onBehalfOf ?? null, r.agent ?? null, r.server ?? null, r.tool ?? null, r.outcome ?? null, JSON.stringify(r.data)],
+          [
+            r.eventId,
+            r.chain,
+            r.chainSeq,
+            r.prevHash,
+            r.hash,
+            r.at,
+            r.type,
+            r.runId ?? null,
+            r.principal ?? null,
+            r.onBehalfOf ?? null,
+            r.agent ?? null,
+            r.server ?? null,
+            r.tool ?? null,
+            r.outcome ?? null,
+            JSON.stringify(r.data),
+          ],
         );
         await c.query(`UPDATE ${s}.audit_heads SET seq = $2, hash = $3 WHERE chain = $1`, [r.chain, r.chainSeq, r.hash]);
         out.push({ ...r, seq: Number(rows[0]!.seq) });

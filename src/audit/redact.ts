@@ -51,7 +51,9 @@ export class Redactor {
 
   /** Masked copy of a tool's args or result. */
   redact(value: Json, server?: string, tool?: string): Json {
-    const paths = [...(this.rules.fields['*'] ?? []), ...(tool ? (this.rules.fields[tool] ?? []) : []), ...(server && tool ? (this.rules.fields[`${server}.${tool}`] ?? []) : [])].map((p) => p.split('.'));
+    const paths = [...(this.rules.fields['*'] ?? []), ...(tool ? (this.rules.fields[tool] ?? []) : []), ...(server && tool ? (this.rules.fields[`${server}.${tool}`] ?? []) : [])].map((p) =>
+      p.split('.'),
+    );
     return this.walk(value, [], paths);
   }
 

@@ -28,16 +28,45 @@ CREATE TABLE IF NOT EXISTS audit_anchors (id INTEGER PRIMARY KEY, at TEXT NOT NU
 `;
 
 type Row = {
-  seq: number; event_id: string; chain: string; chain_seq: number; prev_hash: string; hash: string; at: string; type: string;
-  run_id: string | null; principal: string | null; on_behalf_of: string | null; agent: string | null; server: string | null; tool: string | null; outcome: string | null; data: string;
+  seq: number;
+  event_id: string;
+  chain: string;
+  chain_seq: number;
+  prev_hash: string;
+  hash: string;
+  at: string;
+  type: string;
+  run_id: string | null;
+  principal: string | null;
+  on_behalf_of: string | null;
+  agent: string | null;
+  server: string | null;
+  tool: string | null;
+  outcome: string | null;
+  data: string;
 };
 
 export function fromRow(r: Row): AuditRecord {
   const rec: AuditRecord = {
-    seq: Number(r.seq), eventId: r.event_id, chain: r.chain, chainSeq: Number(r.chain_seq), prevHash: r.prev_hash, hash: r.hash, at: r.at,
-    type: r.type as AuditRecord['type'], data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data,
+    seq: Number(r.seq),
+    eventId: r.event_id,
+    chain: r.chain,
+    chainSeq: Number(r.chain_seq),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    at: r.at,
+    type: r.type as AuditRecord['type'],
+    data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data,
   };
-  for (const [k, col] of [['runId', 'run_id'], ['principal', 'principal'], ['onBehalfOf', 'on_behalf_of'], ['agent', 'agent'], ['server', 'server'], ['tool', 'tool'], ['outcome', 'outcome']] as const) {
+  for (const [k, col] of [
+    ['runId', 'run_id'],
+    ['principal', 'principal'],
+    ['onBehalfOf', 'on_behalf_of'],
+    ['agent', 'agent'],
+    ['server', 'server'],
+    ['tool', 'tool'],
+    ['outcome', 'outcome'],
+  ] as const) {
     if (r[col] !== null && r[col] !== undefined) rec[k] = r[col] as string;
   }
   return rec;
@@ -76,7 +105,10 @@ export class SqliteAuditStore implements AuditStore {
   private readonly appendTx: (events: AuditEventInput[]) => AuditRecord[];
   private readonly anchorTx: () => AuditAnchor | null;
 
-  constructor(readonly location: string, private readonly anchorFile?: string) {
+  constructor(
+    readonly location: string,
+    private readonly anchorFile?: string,
+  ) {
     mkdirSync(dirname(location), { recursive: true });
     this.db = new Database(location);
     this.db.pragma('journal_mode = WAL');
@@ -91,15 +123,15 @@ export class SqliteAuditStore implements AuditStore {
     );
     const setHead = this.db.prepare('INSERT INTO audit_heads (chain, seq, hash) VALUES (?, ?, ?) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');
     const appendTx = this.db.transaction((events: AuditEventInput[]) =>
-        events.map((e) => {
-          const existing = byId.get(e.eventId);
-          if (existing) return fromRow(existing);
-          const r = chainRecord(e, head.get(e.chain));
-          const nulls = { runId: null, principal: null, onBehalfOf: null, agent: null, server: null, tool: null, outcome: null };
-          const info = insert.run({ ...nulls, ...r, data: JSON.stringify(r.data) });
-          setHead.run(r.chain, r.chainSeq, r.hash);
-          return { ...r, seq: Number(info.lastInsertRowid) };
-        }),
+      events.map((e) => {
+        const existing = byId.get(e.eventId);
+        if (existing) return fromRow(existing);
+        const r = chainRecord(e, head.get(e.chain));
+        const nulls = { runId: null, principal: null, onBehalfOf: null, agent: null, server: null, tool: null, outcome: null };
+        const info = insert.run({ ...nulls, ...r, data: JSON.stringify(r.data) });
+        setHead.run(r.chain, r.chainSeq, r.hash);
+        return { ...r, seq: Number(info.lastInsertRowid) };
+      }),
     );
     // IMMEDIATE: take the write lock before reading the chain head, so writers in other processes queue.
     this.appendTx = (events) => appendTx.immediate(events);
@@ -108,15 +140,15 @@ export class SqliteAuditStore implements AuditStore {
     const insertAnchor = this.db.prepare('INSERT INTO audit_anchors (id, at, prev, heads, hash) VALUES (?, ?, ?, ?, ?)');
     const markAnchored = this.db.prepare('UPDATE audit_heads SET anchored_seq = ? WHERE chain = ?');
     const anchorTx = this.db.transaction(() => {
-        const heads = changed.all();
-        if (!heads.length) return null;
-        const last = lastAnchor.get();
-        const body = { id: (last?.id ?? 0) + 1, at: new Date().toISOString(), prev: last?.hash ?? GENESIS, heads: Object.fromEntries(heads.map((h) => [h.chain, { seq: h.seq, hash: h.hash }])) };
-        const a: AuditAnchor = { ...body, hash: anchorHash(body) };
-        insertAnchor.run(a.id, a.at, a.prev, JSON.stringify(a.heads), a.hash);
-        for (const h of heads) markAnchored.run(h.seq, h.chain);
-        appendAnchor(this.anchorFile, a);
-        return a;
+      const heads = changed.all();
+      if (!heads.length) return null;
+      const last = lastAnchor.get();
+      const body = { id: (last?.id ?? 0) + 1, at: new Date().toISOString(), prev: last?.hash ?? GENESIS, heads: Object.fromEntries(heads.map((h) => [h.chain, { seq: h.seq, hash: h.hash }])) };
+      const a: AuditAnchor = { ...body, hash: anchorHash(body) };
+      insertAnchor.run(a.id, a.at, a.prev, JSON.stringify(a.heads), a.hash);
+      for (const h of heads) markAnchored.run(h.seq, h.chain);
+      appendAnchor(this.anchorFile, a);
+      return a;
     });
     this.anchorTx = () => anchorTx.immediate();
   }
@@ -127,7 +159,10 @@ export class SqliteAuditStore implements AuditStore {
 
   async query(q: AuditQuery): Promise<AuditRecord[]> {
     const { sql, params } = whereOf(q, () => '?');
-    return this.db.prepare<unknown[], Row>(`SELECT * FROM audit_events ${sql} ORDER BY seq LIMIT ${Math.trunc(q.limit)}`).all(...params).map(fromRow);
+    return this.db
+      .prepare<unknown[], Row>(`SELECT * FROM audit_events ${sql} ORDER BY seq LIMIT ${Math.trunc(q.limit)}`)
+      .all(...params)
+      .map(fromRow);
   }
 
   async allRecords(): Promise<AuditRecord[]> {

@@ -12,7 +12,9 @@ import { auditCommands } from './audit.js';
 import { registerReadiness } from './readiness.js';
 import { registryCommands } from './registry.js';
 
-const program = new Command('airlock').description('Durable, governed runtime for AI agents acting through MCP').option('-c, --config <file>', 'config file (default: $AIRLOCK_CONFIG or examples/airlock.yaml)');
+const program = new Command('airlock')
+  .description('Durable, governed runtime for AI agents acting through MCP')
+  .option('-c, --config <file>', 'config file (default: $AIRLOCK_CONFIG or examples/airlock.yaml)');
 
 function config() {
   return loadConfig({ file: program.opts<{ config?: string }>().config });

@@ -82,7 +82,7 @@ export function registryCommands(program: Command, load: () => { config: Airlock
         }
         return drifted;
       };
-      process.exitCode = opts.check ? ((await withPool(config, log, check)) ? 1 : 0) : ((await check()), 0);
+      process.exitCode = opts.check ? ((await withPool(config, log, check)) ? 1 : 0) : (await check(), 0);
     });
 
   registry
@@ -92,7 +92,11 @@ export function registryCommands(program: Command, load: () => { config: Airlock
     .option('--override <reason>', 'accept scanner findings, with the reason recorded')
     .action(async (servers: string[], opts: { by?: string; override?: string }) => {
       const { config, log } = load();
-      const ids = servers.length ? servers : Object.entries(config.servers).filter(([, s]) => s.status === 'approved').map(([id]) => id);
+      const ids = servers.length
+        ? servers
+        : Object.entries(config.servers)
+            .filter(([, s]) => s.status === 'approved')
+            .map(([id]) => id);
       process.exitCode = await pin(config, log, ids, opts.by ?? operator(), opts.override);
     });
 

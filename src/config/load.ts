@@ -140,8 +140,7 @@ function checkReferences(cfg: FileConfig, file: string, lineOf: (p: PropertyKey[
     agent.servers.forEach((s, i) => {
       if (!cfg.servers[s]) throw new ConfigError(`agents.${name}.servers: unknown server "${s}"`, file, lineOf(['agents', name, 'servers', i]));
     });
-    if (agent.model !== 'embedded' && !cfg.models[agent.model])
-      throw new ConfigError(`agents.${name}.model: unknown model provider "${agent.model}"`, file, lineOf(['agents', name, 'model']));
+    if (agent.model !== 'embedded' && !cfg.models[agent.model]) throw new ConfigError(`agents.${name}.model: unknown model provider "${agent.model}"`, file, lineOf(['agents', name, 'model']));
     try {
       ajv.compile(agent.inputSchema);
     } catch (err) {
@@ -149,8 +148,7 @@ function checkReferences(cfg: FileConfig, file: string, lineOf: (p: PropertyKey[
     }
     agent.playbook.forEach((s, i) => {
       const server = s.tool.split('.')[0]!;
-      if (!agent.servers.includes(server))
-        throw new ConfigError(`agents.${name}.playbook: "${s.tool}" is not on a server of this agent`, file, lineOf(['agents', name, 'playbook', i]));
+      if (!agent.servers.includes(server)) throw new ConfigError(`agents.${name}.playbook: "${s.tool}" is not on a server of this agent`, file, lineOf(['agents', name, 'playbook', i]));
     });
   }
   cfg.routing.routes.forEach((r, i) => {
@@ -190,8 +188,7 @@ function interpolate(value: unknown, path: PropertyKey[], vars: Record<string, s
     });
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], vars, env));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], vars, env)]));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], vars, env)]));
   return value;
 }
 

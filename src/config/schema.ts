@@ -52,39 +52,41 @@ export const StdioServerSchema = z.strictObject({
   cwd: z.string().optional(),
 });
 
-export const HttpServerSchema = z.strictObject({
-  transport: z.literal('http'),
-  ...catalog,
-  url: z.url(),
-  headers: z.record(z.string(), z.string()).default({}),
-  /** Permit a private, loopback or link-local address for this server (the demo servers on 127.0.0.1). */
-  allowPrivateNetwork: z.boolean().default(false),
-  /** OAuth 2.0 client credentials for servers that need them; the secret is a reference, never a value. */
-  oauth: z
-    .strictObject({
-      tokenUrl: z.url(),
-      clientId: z.string().min(1),
-      clientSecret: z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })]),
-      /** The server's resource indicator (RFC 8707): the token's audience. */
-      resource: z.string().optional(),
-      scope: z.string().optional(),
-    })
-    .optional(),
-  /**
-   * When set, `airlock start` (and the registry CLI, when nothing serves it yet) serves this system itself
-   * at `url`, which must then be `http://HOST:PORT/mcp`. `module` is the file that provides the system,
-   * relative to the config file: it exports `openSystem({ system, db })` (src/mcp/demo.ts, `OpenMcpSystem`);
-   * the module decides which `system` names exist, and `db` is the data file it keeps.
-   */
-  demo: z.strictObject({ module: z.string().min(1), system: z.string().min(1), db: z.string().min(1) }).optional(),
-}).refine(
-  (s) => {
-    if (!s.demo) return true;
-    const u = new URL(s.url);
-    return u.protocol === 'http:' && u.port !== '' && u.pathname === '/mcp';
-  },
-  { message: 'a server with `demo` is served in process over plain HTTP at /mcp: url must be http://HOST:PORT/mcp', path: ['url'] },
-);
+export const HttpServerSchema = z
+  .strictObject({
+    transport: z.literal('http'),
+    ...catalog,
+    url: z.url(),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Permit a private, loopback or link-local address for this server (the demo servers on 127.0.0.1). */
+    allowPrivateNetwork: z.boolean().default(false),
+    /** OAuth 2.0 client credentials for servers that need them; the secret is a reference, never a value. */
+    oauth: z
+      .strictObject({
+        tokenUrl: z.url(),
+        clientId: z.string().min(1),
+        clientSecret: z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })]),
+        /** The server's resource indicator (RFC 8707): the token's audience. */
+        resource: z.string().optional(),
+        scope: z.string().optional(),
+      })
+      .optional(),
+    /**
+     * When set, `airlock start` (and the registry CLI, when nothing serves it yet) serves this system itself
+     * at `url`, which must then be `http://HOST:PORT/mcp`. `module` is the file that provides the system,
+     * relative to the config file: it exports `openSystem({ system, db })` (src/mcp/demo.ts, `OpenMcpSystem`);
+     * the module decides which `system` names exist, and `db` is the data file it keeps.
+     */
+    demo: z.strictObject({ module: z.string().min(1), system: z.string().min(1), db: z.string().min(1) }).optional(),
+  })
+  .refine(
+    (s) => {
+      if (!s.demo) return true;
+      const u = new URL(s.url);
+      return u.protocol === 'http:' && u.port !== '' && u.pathname === '/mcp';
+    },
+    { message: 'a server with `demo` is served in process over plain HTTP at /mcp: url must be http://HOST:PORT/mcp', path: ['url'] },
+  );
 
 export const ServerSchema = z.discriminatedUnion('transport', [StdioServerSchema, HttpServerSchema]);
 export type ServerConfig = z.infer<typeof ServerSchema>;
@@ -116,9 +118,7 @@ export const AgentSchema = z.strictObject({
     })
     .prefault({}),
   /** Steps for the embedded deterministic planner; templates `{{input.x}}`, `{{steps.<tool>.<path>}}`, `a ?? b`. */
-  playbook: z
-    .array(z.strictObject({ tool: z.string(), args: z.record(z.string(), z.unknown()).default({}) }))
-    .default([]),
+  playbook: z.array(z.strictObject({ tool: z.string(), args: z.record(z.string(), z.unknown()).default({}) })).default([]),
 });
 export type AgentConfig = z.infer<typeof AgentSchema>;
 
@@ -140,9 +140,7 @@ const provider = {
   /** The highest data classification this provider may see. */
   clearance: Classification,
   /** USD per million tokens, for budgets and cost records. */
-  price: z
-    .strictObject({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) })
-    .default({ inputPerMTok: 0, outputPerMTok: 0 }),
+  price: z.strictObject({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) }).default({ inputPerMTok: 0, outputPerMTok: 0 }),
   /** Stream the answer (tool calls then arrive as deltas). */
   streaming: z.boolean().default(false),
   /** Most tokens the model may generate per call. */
@@ -281,7 +279,10 @@ export const FileConfigSchema = z.strictObject({
         .transform((s) => s || undefined)
         .refine((s) => s === undefined || /^postgres(ql)?:\/\//.test(s), 'expected a postgres:// or postgresql:// URL'),
       /** PostgreSQL schema holding the audit tables (created if missing). */
-      schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a plain lower-case SQL identifier').default('airlock'),
+      schema: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a plain lower-case SQL identifier')
+        .default('airlock'),
       /** SQLite file, relative to the data dir. */
       file: z.string().default('audit.db'),
       /** Append-only copy of the chain anchors, relative to the data dir. Put it on write-once storage in production. */
@@ -305,7 +306,10 @@ export const FileConfigSchema = z.strictObject({
             /** Only for these agents (default: all). */
             agents: z.array(Id).min(1).optional(),
             /** Only when the run's data is classified as one of these (default: any). */
-            classification: z.array(z.enum(['public', 'internal', 'confidential', 'restricted'])).min(1).optional(),
+            classification: z
+              .array(z.enum(['public', 'internal', 'confidential', 'restricted']))
+              .min(1)
+              .optional(),
             /** The fallback chain, in order: `embedded` or names of `models`. */
             models: z.array(z.string().min(1)).min(1),
             reason: z.string().optional(),
@@ -317,9 +321,7 @@ export const FileConfigSchema = z.strictObject({
           /** Per run: model tokens (input + output) and cost in USD. */
           perRun: z.strictObject({ tokens: z.number().int().positive().optional(), costUsd: z.number().positive().optional() }).optional(),
           /** Per agent, over a rolling window. */
-          perAgent: z
-            .record(Id, z.strictObject({ tokens: z.number().int().positive().optional(), costUsd: z.number().positive().optional(), window: DurationSchema.default(86_400_000) }))
-            .default({}),
+          perAgent: z.record(Id, z.strictObject({ tokens: z.number().int().positive().optional(), costUsd: z.number().positive().optional(), window: DurationSchema.default(86_400_000) })).default({}),
         })
         .prefault({}),
     })

@@ -48,8 +48,7 @@ export function checkDecision(a: Approval | undefined, d: Pick<DecideApprovalInp
   if (a.status === 'superseded') throw new AirlockError(ErrorCode.AlreadyDecided, `approval ${a.approvalId} was replaced by ${a.supersededBy} after an edit`);
   if (isExpired(a, now)) throw new AirlockError(ErrorCode.Expired, `approval ${a.approvalId} expired at ${a.expiresAt}`);
   if (a.status !== 'pending') throw new AirlockError(ErrorCode.AlreadyDecided, `approval ${a.approvalId} is already ${a.status}`);
-  if (conflictedSubjects(a).includes(d.approver.subject))
-    throw new AirlockError(ErrorCode.Forbidden, 'the requester of a run, and whoever it acts for, cannot decide its approvals');
+  if (conflictedSubjects(a).includes(d.approver.subject)) throw new AirlockError(ErrorCode.Forbidden, 'the requester of a run, and whoever it acts for, cannot decide its approvals');
   if (!groupsThatMayDecide(a).some((g) => d.approver.groups.includes(g))) {
     const later = a.escalateTo && !a.escalated && d.approver.groups.includes(a.escalateTo) ? ` (group "${a.escalateTo}" may decide after ${a.escalatesAt})` : '';
     throw new AirlockError(ErrorCode.Forbidden, `approval requires a member of group "${a.requiredGroup}"${later}`);
@@ -144,9 +143,7 @@ export function openApproval(r: ApprovalRequest): Approval {
     requiredGroup: req.group,
     quorum: req.quorum,
     // Escalation only means something before expiry.
-    ...(req.escalateTo && req.escalateAfterMs && req.escalateAfterMs < req.expiresAfterMs
-      ? { escalateTo: req.escalateTo, escalatesAt: new Date(r.now + req.escalateAfterMs).toISOString() }
-      : {}),
+    ...(req.escalateTo && req.escalateAfterMs && req.escalateAfterMs < req.expiresAfterMs ? { escalateTo: req.escalateTo, escalatesAt: new Date(r.now + req.escalateAfterMs).toISOString() } : {}),
     escalated: false,
     requestedBy: r.requestedBy,
     ...(r.runsAs && r.runsAs !== r.requestedBy ? { runsAs: r.runsAs } : {}),
@@ -197,7 +194,9 @@ export function waitingFor(approvals: Approval[]): string | undefined {
   if (!pending.length) return undefined;
   return pending
     .map((a) => {
-      const who = groupsThatMayDecide(a).map((g) => `"${g}"`).join(' or ');
+      const who = groupsThatMayDecide(a)
+        .map((g) => `"${g}"`)
+        .join(' or ');
       return `approval by ${a.quorum > 1 ? `${a.quorum} distinct members (${approversSoFar(a)} so far)` : 'a member'} of ${who} for ${a.tool} (${a.approvalId}) until ${a.expiresAt}`;
     })
     .join('; ');

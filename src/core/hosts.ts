@@ -5,7 +5,12 @@ function isIpLiteral(host: string): boolean {
   return /^\d{1,3}(?:\.\d{1,3}){3}$/.test(host) || host.includes(':');
 }
 
-const normalize = (h: string) => h.trim().toLowerCase().replace(/^\*?\./, '').replace(/\.$/, '');
+const normalize = (h: string) =>
+  h
+    .trim()
+    .toLowerCase()
+    .replace(/^\*?\./, '')
+    .replace(/\.$/, '');
 
 /** `example.com` (or `*.example.com`) allows `example.com` and `api.example.com`; an IP literal must be listed exactly. */
 export function hostAllowed(host: string, allowlist: readonly string[]): boolean {

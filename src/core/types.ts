@@ -194,10 +194,7 @@ export interface RunView {
 }
 
 /** What a planner proposes next. */
-export type PlanOutput =
-  | { kind: 'call'; call: ToolCall; thought?: string }
-  | { kind: 'final'; answer: Json }
-  | { kind: 'fail'; reason: string };
+export type PlanOutput = { kind: 'call'; call: ToolCall; thought?: string } | { kind: 'final'; answer: Json } | { kind: 'fail'; reason: string };
 
 export interface DecideApprovalInput {
   approvalId: string;

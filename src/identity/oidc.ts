@@ -181,8 +181,7 @@ export class OidcVerifier implements TokenVerifier {
 
 async function discoverJwksUri(issuer: string, fetchImpl: typeof fetch, timeoutMs: number): Promise<string> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-  const fail = (why: string, cause?: unknown): Error =>
-    new Error(`OIDC discovery failed for issuer ${issuer} (${url}): ${why}`, cause === undefined ? undefined : { cause });
+  const fail = (why: string, cause?: unknown): Error => new Error(`OIDC discovery failed for issuer ${issuer} (${url}): ${why}`, cause === undefined ? undefined : { cause });
   let res: Response;
   try {
     res = await fetchImpl(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });

@@ -66,7 +66,11 @@ export async function startDemoServers(servers: Record<string, ServerConfig>, op
   const running: Array<{ id: string; host: HttpHost }> = [];
   const close = async () => {
     const failed = (await Promise.allSettled(running.map((r) => r.host.close()))).filter((r) => r.status === 'rejected');
-    if (failed.length) throw new AggregateError(failed.map((f) => f.reason), 'closing the demo MCP servers failed');
+    if (failed.length)
+      throw new AggregateError(
+        failed.map((f) => f.reason),
+        'closing the demo MCP servers failed',
+      );
   };
   try {
     for (const [id, s] of Object.entries(servers)) {

@@ -145,7 +145,9 @@ export function buildMessages(ctx: PlanContext): BaseMessage[] {
     out.push(new ToolMessage({ tool_call_id: id, content: delimitToolResult(s.index, server, tool, { isError: s.result?.isError ?? false, data: s.result?.data ?? null }) }));
   }
   if (ctx.repair) {
-    out.push(new HumanMessage(`Your previous answer could not be used: ${sanitizeText(ctx.repair)}. Answer again with exactly one call to one of the offered tools, or with a final answer and no tool call.`));
+    out.push(
+      new HumanMessage(`Your previous answer could not be used: ${sanitizeText(ctx.repair)}. Answer again with exactly one call to one of the offered tools, or with a final answer and no tool call.`),
+    );
   }
   return out;
 }
@@ -184,7 +186,10 @@ function resolveToolName(name: string, tools: ToolInfo[]): { server: string; too
 function strictArgs(msg: AIMessageChunk, id: string | undefined, label: string, name: string): void {
   const chunks = (msg.tool_call_chunks ?? []).filter((c) => (id && c.id ? c.id === id : true));
   if (chunks.length === 0) return;
-  const raw = chunks.map((c) => c.args ?? '').join('').trim();
+  const raw = chunks
+    .map((c) => c.args ?? '')
+    .join('')
+    .trim();
   if (!raw) return;
   try {
     const v = JSON.parse(raw) as unknown;
@@ -209,9 +214,7 @@ function modelId(msg: AIMessage | AIMessageChunk): string | undefined {
 
 function textOf(content: AIMessage['content']): string {
   if (typeof content === 'string') return content;
-  return content
-    .map((b) => (typeof b === 'string' ? b : b.type === 'text' && typeof (b as { text?: unknown }).text === 'string' ? (b as { text: string }).text : ''))
-    .join('');
+  return content.map((b) => (typeof b === 'string' ? b : b.type === 'text' && typeof (b as { text?: unknown }).text === 'string' ? (b as { text: string }).text : '')).join('');
 }
 
 /** Runs `fn`, rejecting as soon as `signal` aborts even if a client ignores the signal. */
@@ -257,7 +260,17 @@ export function toProviderError(
   if (names.some((x) => x.name === 'TimeoutError' || x.name === 'APIConnectionTimeoutError' || x.name === 'AbortError' || x.name === 'APIUserAbortError'))
     return new ProviderError(name, 'timeout', `${label} timed out: ${detail}`);
   if (names.some((x) => (x.code && NETWORK_CODES.has(x.code)) || x.name === 'APIConnectionError' || /fetch failed|connection error|socket hang up|ECONNREFUSED/i.test(x.message)))
-    return new ProviderError(name, 'network', `${label} is unreachable: ${clean(names.map((x) => x.code ?? x.message).filter(Boolean).join(': '), secrets)}`);
+    return new ProviderError(
+      name,
+      'network',
+      `${label} is unreachable: ${clean(
+        names
+          .map((x) => x.code ?? x.message)
+          .filter(Boolean)
+          .join(': '),
+        secrets,
+      )}`,
+    );
   return new ProviderError(name, 'server', `${label} failed: ${detail}`);
 }
 
@@ -278,7 +291,10 @@ function errorChain(err: unknown): Array<{ name?: string; code?: string; message
 }
 
 function clean(message: string, secrets: string[]): string {
-  let m = message.split(/\n\s*Troubleshooting URL:/)[0]!.replace(/\s+/g, ' ').trim();
+  let m = message
+    .split(/\n\s*Troubleshooting URL:/)[0]!
+    .replace(/\s+/g, ' ')
+    .trim();
   for (const s of secrets) if (s.length >= 4) m = m.split(s).join('[REDACTED]');
   return m.length > 300 ? `${m.slice(0, 300)}…` : m;
 }

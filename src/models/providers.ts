@@ -22,12 +22,7 @@ export const DEFAULT_BASE_URLS = {
  * or the older `apiKeyEnv`) through `secrets` on the first call, so a provider whose secret is
  * missing fails its plans with an `auth` ProviderError but does not stop the worker.
  */
-export function createProviderPlanner(
-  name: string,
-  cfg: ProviderConfig,
-  env: Readonly<Record<string, string | undefined>>,
-  secrets: SecretSource = defaultSecretSource(env),
-): Planner {
+export function createProviderPlanner(name: string, cfg: ProviderConfig, env: Readonly<Record<string, string | undefined>>, secrets: SecretSource = defaultSecretSource(env)): Planner {
   const key = (): string | undefined => {
     if (cfg.apiKey) return secrets.get(cfg.apiKey);
     // `apiKeyEnv` keeps its old meaning: an unset variable means no key (a local server).

@@ -47,9 +47,7 @@ export function clearanceOf(config: AirlockConfig, model: string): Classificatio
 
 export function route(config: AirlockConfig, req: RouteRequest): RouteChoice {
   const routes = config.routing.routes;
-  const index = routes.findIndex(
-    (r) => (r.task === '*' || r.task === req.task) && (!r.agents || r.agents.includes(req.agent)) && (!r.classification || r.classification.includes(req.classification)),
-  );
+  const index = routes.findIndex((r) => (r.task === '*' || r.task === req.task) && (!r.agents || r.agents.includes(req.agent)) && (!r.classification || r.classification.includes(req.classification)));
   const r = index >= 0 ? routes[index]! : null;
   const candidates = r ? r.models : [config.agents[req.agent]?.model ?? EMBEDDED];
   const skipped: RouteChoice['skipped'] = [];

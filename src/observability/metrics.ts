@@ -85,9 +85,7 @@ export function observeApprovalDecision(approval: Pick<Approval, 'status' | 'req
 /** Reads the run and approval gauges from visibility: one count per status, and a list of the runs awaiting approval. */
 export async function refreshVisibilityGauges(client: Client, now = Date.now()): Promise<void> {
   const open = ` AND ExecutionStatus = 'Running'`;
-  const counts = await Promise.all(
-    RUN_STATUSES.map((s) => client.workflow.count(`${SA.status.name} = '${s}'${isOpen(s) ? open : ''}`)),
-  );
+  const counts = await Promise.all(RUN_STATUSES.map((s) => client.workflow.count(`${SA.status.name} = '${s}'${isOpen(s) ? open : ''}`)));
   let pending = 0;
   let oldest = 0;
   for await (const wf of client.workflow.list({ query: `${SA.status.name} = 'awaiting_approval'${open}`, pageSize: 1000 })) {

@@ -63,10 +63,7 @@ export function startTracing(config: AirlockConfig, log: Logger): Tracing {
   if (!url) return { flush: async () => {}, shutdown: async () => {} };
   if (!active) {
     const tlog = log.child({ component: 'otel' });
-    diag.setLogger(
-      { error: (m, ...a) => tlog.warn({ detail: a }, m), warn: (m, ...a) => tlog.warn({ detail: a }, m), info: () => {}, debug: () => {}, verbose: () => {} },
-      DiagLogLevel.WARN,
-    );
+    diag.setLogger({ error: (m, ...a) => tlog.warn({ detail: a }, m), warn: (m, ...a) => tlog.warn({ detail: a }, m), info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
     const resource = Resource.default().merge(new Resource({ [ATTR_SERVICE_NAME]: config.observability.serviceName, [ATTR_SERVICE_VERSION]: VERSION }));
     const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url, headers: config.observability.otlp?.headers ?? {} }));
     const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });

@@ -166,7 +166,11 @@ export class PolicyEngine {
       const line = off === undefined ? p.line : lineAt(p.fileText, p.start + charIndex(p.text, off));
       return { file: p.file, line, message: errorText(e) };
     };
-    if (v.validationErrors.length > 0) throwLocated(v.validationErrors.map((x) => locate(x.policyId, x.error)), 'policy does not validate against the schema');
+    if (v.validationErrors.length > 0)
+      throwLocated(
+        v.validationErrors.map((x) => locate(x.policyId, x.error)),
+        'policy does not validate against the schema',
+      );
     const warnings = [...v.validationWarnings.map((x) => located(locate(x.policyId, x.error))), ...v.otherWarnings.map((e) => errorText(e))];
 
     hashed += `schema\n${schemaCanonical}\n`;

@@ -45,7 +45,11 @@ export function parsePolicyFile(path: string, fileName: string, text: string): P
   // Whole-file parse first: syntax errors are located in the file as Cedar sees it.
   const whole = cedar.checkParsePolicySet({ staticPolicies: text });
   const wholeErrors = whole.type === 'failure' ? whole.errors : [];
-  if (wholeErrors.some((e) => e.sourceLocations?.length)) throwLocated(wholeErrors.map((e) => locateIn(path, text, e)), 'syntax error');
+  if (wholeErrors.some((e) => e.sourceLocations?.length))
+    throwLocated(
+      wholeErrors.map((e) => locateIn(path, text, e)),
+      'syntax error',
+    );
 
   const statements = scanStatements(text);
   if (wholeErrors.length === 0) agreeWithCedar(path, text, statements);
@@ -101,6 +105,8 @@ function parseOne(path: string, fileName: string, fileText: string, s: Statement
 function parseApproval(ann: Record<string, string>, fail: (name: string, message: string) => never): ApprovalRequirement {
   const group = (name: string): string => {
     const g = ann[name];
+    // Control characters are matched in order to refuse them in a group name.
+    // eslint-disable-next-line no-control-regex
     if (!/^[^\s\x00-\x1f]+(?: [^\s\x00-\x1f]+)*$/.test(g)) fail(name, `@${name} must name a group, got ${JSON.stringify(g)}`);
     return g;
   };
@@ -182,7 +188,11 @@ function scanStatements(text: string): Statement[] {
 /** The scan must find exactly the policies (and templates, refused later) Cedar parsed, text for text. */
 function agreeWithCedar(path: string, text: string, statements: Statement[]): void {
   const parts = cedar.policySetTextToParts(text);
-  if (parts.type === 'failure') throwLocated(parts.errors.map((e) => locateIn(path, text, e)), 'syntax error');
+  if (parts.type === 'failure')
+    throwLocated(
+      parts.errors.map((e) => locateIn(path, text, e)),
+      'syntax error',
+    );
   const cedarTexts = [...parts.policies, ...parts.policy_templates].sort();
   const scanned = statements.map((s) => s.text).sort();
   if (cedarTexts.length !== scanned.length || cedarTexts.some((t, i) => t !== scanned[i]))

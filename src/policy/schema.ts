@@ -21,14 +21,7 @@ export interface RecordT {
   kind: 'Record';
   attrs: Map<string, { type: CType; required: boolean }>;
 }
-export type CType =
-  | { kind: 'String' }
-  | { kind: 'Long' }
-  | { kind: 'Bool' }
-  | { kind: 'Ext'; name: ExtName }
-  | { kind: 'Set'; element: CType }
-  | RecordT
-  | { kind: 'Entity'; name: string };
+export type CType = { kind: 'String' } | { kind: 'Long' } | { kind: 'Bool' } | { kind: 'Ext'; name: ExtName } | { kind: 'Set'; element: CType } | RecordT | { kind: 'Entity'; name: string };
 
 const T = {
   String: { kind: 'String' } as CType,
@@ -115,9 +108,17 @@ interface SchemaJsonType {
 /** Parses `text` (the file at `path`) and checks it against what Airlock supplies; problems are PolicyErrors at their line. */
 export function loadSchema(path: string, text: string): LoadedSchema {
   const parsed = cedar.checkParseSchema(text);
-  if (parsed.type === 'failure') throwLocated(parsed.errors.map((e) => locateIn(path, text, e)), 'schema error');
+  if (parsed.type === 'failure')
+    throwLocated(
+      parsed.errors.map((e) => locateIn(path, text, e)),
+      'schema error',
+    );
   const resolved = cedar.schemaToJsonWithResolvedTypes(text);
-  if (resolved.type === 'failure') throwLocated(resolved.errors.map((e) => locateIn(path, text, e)), 'schema error');
+  if (resolved.type === 'failure')
+    throwLocated(
+      resolved.errors.map((e) => locateIn(path, text, e)),
+      'schema error',
+    );
   const plain = cedar.schemaToJson(text);
   const canonical = plain.type === 'success' ? JSON.stringify(plain.json) : text;
   const schema = plain.type === 'success' ? plain.json : text;

@@ -6,18 +6,9 @@ import type { LockStore } from './lock.js';
 import type { McpPool } from './pool.js';
 import { describeFindings, scanTools, type Finding } from './scanner.js';
 
-export type ApproveResult =
-  | { ok: true; pinned: Array<{ server: string; tools: number; overridden: number }> }
-  | { ok: false; findings: Array<{ server: string; findings: Finding[]; text: string }> };
+export type ApproveResult = { ok: true; pinned: Array<{ server: string; tools: number; overridden: number }> } | { ok: false; findings: Array<{ server: string; findings: Finding[]; text: string }> };
 
-export async function scanAndPin(
-  config: AirlockConfig,
-  pool: McpPool,
-  lock: LockStore,
-  servers: string[],
-  by: string,
-  override?: string,
-): Promise<ApproveResult> {
+export async function scanAndPin(config: AirlockConfig, pool: McpPool, lock: LockStore, servers: string[], by: string, override?: string): Promise<ApproveResult> {
   for (const s of servers) if (!config.servers[s]) throw new Error(`unknown server "${s}" (catalog: ${Object.keys(config.servers).join(', ')})`);
   // Every live server of the catalog is listed, so references to other servers' tools can be recognised.
   const live: Record<string, Tool[]> = {};

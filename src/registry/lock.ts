@@ -54,11 +54,9 @@ export function compareTools(locked: LockedServer, live: Tool[]): Drift | undefi
 }
 
 export function describeDrift(d: Drift): string {
-  const parts = [
-    d.changed.length ? `changed: ${d.changed.join(', ')}` : '',
-    d.added.length ? `added: ${d.added.join(', ')}` : '',
-    d.removed.length ? `removed: ${d.removed.join(', ')}` : '',
-  ].filter(Boolean);
+  const parts = [d.changed.length ? `changed: ${d.changed.join(', ')}` : '', d.added.length ? `added: ${d.added.join(', ')}` : '', d.removed.length ? `removed: ${d.removed.join(', ')}` : ''].filter(
+    Boolean,
+  );
   return parts.join('; ');
 }
 
@@ -75,7 +73,12 @@ export class LockStore {
   private readonly store: JsonStateFile<LockFile>;
 
   constructor(readonly file: string) {
-    this.store = new JsonStateFile(file, LockFileSchema, () => ({ version: 1 as const, servers: {} }), (m) => new LockError(m));
+    this.store = new JsonStateFile(
+      file,
+      LockFileSchema,
+      () => ({ version: 1 as const, servers: {} }),
+      (m) => new LockError(m),
+    );
     const first = this.current();
     if (first instanceof LockError) throw first;
   }
@@ -91,9 +94,7 @@ export class LockStore {
     const entry: LockedServer = {
       pinnedAt: new Date().toISOString(),
       pinnedBy: by,
-      tools: Object.fromEntries(
-        [...tools].sort((a, b) => a.name.localeCompare(b.name)).map((t) => [t.name, { sha256: toolHash(t), definition: toolDefinition(t) }]),
-      ),
+      tools: Object.fromEntries([...tools].sort((a, b) => a.name.localeCompare(b.name)).map((t) => [t.name, { sha256: toolHash(t), definition: toolDefinition(t) }])),
       ...(override ? { override } : {}),
     };
     const servers = { ...cur.servers, [server]: entry };

@@ -44,6 +44,5 @@ export async function checkServerUrl(url: URL, opts: { allowedHosts: string[]; a
   if (opts.allowPrivateNetwork) return;
   const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
   const blocked = addresses.filter(isPrivateAddress);
-  if (blocked.length)
-    throw new NetworkPolicyError(`host ${host} resolves to a private address (${blocked.join(', ')}); set allowPrivateNetwork on the server to allow it`);
+  if (blocked.length) throw new NetworkPolicyError(`host ${host} resolves to a private address (${blocked.join(', ')}); set allowPrivateNetwork on the server to allow it`);
 }

@@ -111,13 +111,18 @@ export class McpPool {
 
   async callTool(serverId: string, name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
     // A client span per call, under the activity's span; server and tool only, never the args.
-    return withSpan('mcp.callTool', { 'mcp.server': serverId, 'mcp.tool': name }, async (span) => {
-      // Verified on every call: a server that drifted since the decision never gets the call.
-      const conn = await this.verifiedConnection(serverId);
-      const res = (await this.dropOnLostSession(serverId, conn, () => conn.client.callTool({ name, arguments: args }, undefined, { signal, timeout: 110_000 }))) as CallToolResult;
-      span.setAttribute('mcp.tool.is_error', res.isError === true);
-      return res;
-    }, SpanKind.CLIENT);
+    return withSpan(
+      'mcp.callTool',
+      { 'mcp.server': serverId, 'mcp.tool': name },
+      async (span) => {
+        // Verified on every call: a server that drifted since the decision never gets the call.
+        const conn = await this.verifiedConnection(serverId);
+        const res = (await this.dropOnLostSession(serverId, conn, () => conn.client.callTool({ name, arguments: args }, undefined, { signal, timeout: 110_000 }))) as CallToolResult;
+        span.setAttribute('mcp.tool.is_error', res.isError === true);
+        return res;
+      },
+      SpanKind.CLIENT,
+    );
   }
 
   private async verifiedConnection(serverId: string): Promise<Connection> {

@@ -44,7 +44,7 @@ const SENSITIVE_PATH =
   '(?:~?/?\\.ssh\\b/?[\\w.-]*|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b(?:\\.pub)?|(?:^|(?<=[\\s"\'`(/~:,]))\\.env(?:\\.[\\w-]+)?\\b|/etc/(?:passwd|shadow|sudoers)\\b|\\b(?:mcp|claude_desktop_config|mcp_config|settings)\\.json\\b|\\.aws/credentials\\b|\\.npmrc\\b|\\.netrc\\b|\\.pgpass\\b|\\.git-credentials\\b|\\.kube/config\\b|\\.docker/config\\.json\\b|\\bauthorized_keys\\b|\\bknown_hosts\\b|\\.bash_history\\b|\\.zsh_history\\b|\\bkeychain\\b|\\bwallet\\.dat\\b)';
 /** Secrets named generically: flagged only with an imperative and a pointer to existing ones (your, any, the user's, stored …). */
 const SECRET_WORD =
-  "(?:api[\\s_-]?keys?|apikeys?|(?:access|auth|bearer|session|refresh|oauth|github|slack|secret|api)[\\s_-]?tokens?|passwords?|passphrases?|credentials?|private[\\s_-]?keys?|secret[\\s_-]?keys?|secrets|ssh[\\s_-]?keys?|session\\s+cookies?|cookies|seed\\s+phrases?|mnemonics?|recovery\\s+codes?|one[\\s-]time\\s+codes?|2fa\\s+codes?|otp\\s+codes?|environment\\s+variables?|env\\s+vars?)";
+  '(?:api[\\s_-]?keys?|apikeys?|(?:access|auth|bearer|session|refresh|oauth|github|slack|secret|api)[\\s_-]?tokens?|passwords?|passphrases?|credentials?|private[\\s_-]?keys?|secret[\\s_-]?keys?|secrets|ssh[\\s_-]?keys?|session\\s+cookies?|cookies|seed\\s+phrases?|mnemonics?|recovery\\s+codes?|one[\\s-]time\\s+codes?|2fa\\s+codes?|otp\\s+codes?|environment\\s+variables?|env\\s+vars?)';
 const SECRET_OWNER = "(?:your|the\\s+user'?s|user'?s|their|any|all|every|stored|saved|existing|local|available|current|environment|system|these|those)";
 
 export const SECRET_REQUEST: RegExp[] = [

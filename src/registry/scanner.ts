@@ -16,14 +16,7 @@ export interface ToolDef {
   annotations?: Record<string, unknown>;
 }
 
-export type FindingKind =
-  | 'hidden-instruction'
-  | 'secret-request'
-  | 'exfiltration-parameter'
-  | 'cross-server-reference'
-  | 'url-not-allowed'
-  | 'invisible-unicode'
-  | 'deceptive-unicode';
+export type FindingKind = 'hidden-instruction' | 'secret-request' | 'exfiltration-parameter' | 'cross-server-reference' | 'url-not-allowed' | 'invisible-unicode' | 'deceptive-unicode';
 
 export interface Finding {
   tool: string;
@@ -66,11 +59,71 @@ function excerptAround(text: string, start: number, end: number, radius = 40): s
 
 /** Cyrillic and Greek letters that look like Latin ones, mapped one code unit to one code unit. */
 const CONFUSABLES: Record<string, string> = {
-  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
-  ѕ: 's', і: 'i', ї: 'i', ј: 'j', ԁ: 'd', ԛ: 'q', ԝ: 'w', ɡ: 'g', һ: 'h', ӏ: 'l', ү: 'y', ı: 'i',
-  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', Х: 'X', Ѕ: 'S', І: 'I', Ј: 'J', Ү: 'Y',
-  α: 'a', ο: 'o', ρ: 'p', ν: 'v', ι: 'i', κ: 'k', τ: 't', υ: 'u', χ: 'x', ϲ: 'c', ϳ: 'j',
-  Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ё: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  ѕ: 's',
+  і: 'i',
+  ї: 'i',
+  ј: 'j',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  ɡ: 'g',
+  һ: 'h',
+  ӏ: 'l',
+  ү: 'y',
+  ı: 'i',
+  А: 'A',
+  В: 'B',
+  Е: 'E',
+  К: 'K',
+  М: 'M',
+  Н: 'H',
+  О: 'O',
+  Р: 'P',
+  С: 'C',
+  Т: 'T',
+  Х: 'X',
+  Ѕ: 'S',
+  І: 'I',
+  Ј: 'J',
+  Ү: 'Y',
+  α: 'a',
+  ο: 'o',
+  ρ: 'p',
+  ν: 'v',
+  ι: 'i',
+  κ: 'k',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ϲ: 'c',
+  ϳ: 'j',
+  Α: 'A',
+  Β: 'B',
+  Ε: 'E',
+  Ζ: 'Z',
+  Η: 'H',
+  Ι: 'I',
+  Κ: 'K',
+  Μ: 'M',
+  Ν: 'N',
+  Ο: 'O',
+  Ρ: 'P',
+  Τ: 'T',
+  Υ: 'Y',
+  Χ: 'X',
 };
 const CONFUSABLE_RE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 const foldConfusables = (s: string): string => s.replace(CONFUSABLE_RE, (c) => CONFUSABLES[c] ?? c);
@@ -229,7 +282,10 @@ function detectText(display: string, folded: string, leaf: Leaf, ctx: Context): 
     const candidate = (raw.toLowerCase().startsWith('www.') ? `http://${raw}` : raw).replace(/\\(?=[./])/g, '');
     let host: string;
     try {
-      host = new URL(candidate).hostname.toLowerCase().replace(/\.$/, '').replace(/^\[|\]$/g, '');
+      host = new URL(candidate).hostname
+        .toLowerCase()
+        .replace(/\.$/, '')
+        .replace(/^\[|\]$/g, '');
     } catch {
       host = '';
     }
@@ -261,7 +317,10 @@ function scanLeaf(tool: string, leaf: Leaf, ctx: Context, out: Finding[]): void 
     const cps = [...new Set(invisible.map((m) => m[0].codePointAt(0)!))];
     const summary = tags
       ? `${cps.length} kinds of invisible code point; tag text "${clip(tags, 60)}"`
-      : `${invisible.length} invisible: ${cps.slice(0, 4).map((c) => `U+${c.toString(16).toUpperCase().padStart(4, '0')}`).join(' ')}`;
+      : `${invisible.length} invisible: ${cps
+          .slice(0, 4)
+          .map((c) => `U+${c.toString(16).toUpperCase().padStart(4, '0')}`)
+          .join(' ')}`;
     const around = tags ? '' : ` in ${excerptAround(raw, first.index, first.index + first[0].length, 25)}`;
     add('invisible-unicode', clip(`${summary}${around}`, MAX_EXCERPT + 40));
   }
@@ -338,7 +397,9 @@ export function scanTools(tools: ToolDef[], opts: ScanOptions): Finding[] {
     inputProperties(tool.inputSchema, 'inputSchema', props);
     const requests = leaves.filter((l) => out.some((f) => f.where === l.where && (f.kind === 'secret-request' || f.kind === 'hidden-instruction')));
     for (const p of props) {
-      const bareName = foldConfusables(sanitizeText(p.name)).toLowerCase().replace(/[\s_-]/g, '');
+      const bareName = foldConfusables(sanitizeText(p.name))
+        .toLowerCase()
+        .replace(/[\s_-]/g, '');
       const texts = ['description', 'title']
         .map((k) => p.schema[k])
         .filter((d): d is string => typeof d === 'string')
@@ -352,10 +413,7 @@ export function scanTools(tools: ToolDef[], opts: ScanOptions): Finding[] {
         }
       }
       if (!excerpt) {
-        const named = new RegExp(
-          `(?:\\b(?:as|in|into|via|to|through|parameter|param|field|argument)\\s+(?:the\\s+)?[\`'"]?${escapeRegExp(p.name)}\\b|[\`'"]${escapeRegExp(p.name)}[\`'"])`,
-          'i',
-        );
+        const named = new RegExp(`(?:\\b(?:as|in|into|via|to|through|parameter|param|field|argument)\\s+(?:the\\s+)?[\`'"]?${escapeRegExp(p.name)}\\b|[\`'"]${escapeRegExp(p.name)}[\`'"])`, 'i');
         const by = requests.find((l) => named.test(foldConfusables(sanitizeText(l.text) + ' ' + decodeTags(l.text))));
         if (by) excerpt = `property "${escapeText(p.name, true)}" is the channel for a request in ${by.where}`;
       }

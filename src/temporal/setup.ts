@@ -22,7 +22,9 @@ export type SearchAttributeSetup = { added: string[] } | { unmanaged: string };
 
 /** The CLI commands an operator runs to register Airlock's search attributes by hand. */
 export function searchAttributeCommands(namespace: string): string[] {
-  return Object.values(SA).map((k) => `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${k.type === 'KEYWORD_LIST' ? 'KeywordList' : k.type[0] + k.type.slice(1).toLowerCase()}`);
+  return Object.values(SA).map(
+    (k) => `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${k.type === 'KEYWORD_LIST' ? 'KeywordList' : k.type[0] + k.type.slice(1).toLowerCase()}`,
+  );
 }
 
 function refused(err: unknown): err is Error & { code: number; details: string } {

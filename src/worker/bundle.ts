@@ -46,4 +46,4 @@ export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 const noop = () => {};
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string, meta?: unknown) => console.error(m, meta ?? '') , log: noop };
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string, meta?: unknown) => console.error(m, meta ?? ''), log: noop };

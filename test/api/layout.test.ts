@@ -11,7 +11,10 @@ const files = readdirSync(API, { recursive: true, encoding: 'utf8' }).filter((f)
 
 test('only the dependency factory constructs stores, pools and connections', () => {
   const builds = /new (McpPool|LockStore|StatusStore|PolicySource|RegistryAudit|Client|Connection)\b|Connection\.connect\(/;
-  assert.deepEqual(files.filter((f) => builds.test(readFileSync(join(API, f), 'utf8'))), ['deps.ts']);
+  assert.deepEqual(
+    files.filter((f) => builds.test(readFileSync(join(API, f), 'utf8'))),
+    ['deps.ts'],
+  );
 });
 
 test('no API module over 200 lines', () => {

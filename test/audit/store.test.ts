@@ -53,7 +53,10 @@ for (const kind of STORES) {
       const all = await s.store.query({ limit: 100 });
       assert.equal(all.length, 3);
       const r1 = all.filter((r) => r.chain === 'run:r1');
-      assert.deepEqual(r1.map((r) => r.chainSeq), [1, 2]);
+      assert.deepEqual(
+        r1.map((r) => r.chainSeq),
+        [1, 2],
+      );
       assert.equal(r1[1]!.prevHash, r1[0]!.hash);
       assert.equal(all.find((r) => r.chain === 'run:r2')!.chainSeq, 1);
     });
@@ -64,7 +67,10 @@ for (const kind of STORES) {
       opened.push(other);
       await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? s.store : other).append([ev('run:busy', i + 1)])));
       const recs = (await s.store.allRecords()).filter((r) => r.chain === 'run:busy');
-      assert.deepEqual(recs.map((r) => r.chainSeq), Array.from({ length: 40 }, (_, i) => i + 1));
+      assert.deepEqual(
+        recs.map((r) => r.chainSeq),
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      );
       assert.ok((await verifyStore(s.store, s.anchorFile)).ok);
     });
 
@@ -75,9 +81,15 @@ for (const kind of STORES) {
       assert.equal((await s.store.query({ principal: 'mallory', limit: 100 })).length, 0);
       assert.equal((await s.store.query({ tool: 'billing.issue_refund', limit: 100 })).length, 6);
       assert.equal((await s.store.query({ tool: 'get_invoice', runId: 'run-a', limit: 100 })).length, 3);
-      assert.deepEqual((await s.store.query({ outcome: 'error', runId: 'run-a', limit: 100 })).map((r) => r.chainSeq), [3, 6]);
+      assert.deepEqual(
+        (await s.store.query({ outcome: 'error', runId: 'run-a', limit: 100 })).map((r) => r.chainSeq),
+        [3, 6],
+      );
       const window = await s.store.query({ from: '2026-11-26T10:00:02.000Z', to: '2026-11-26T10:00:04.000Z', runId: 'run-a', limit: 100 });
-      assert.deepEqual(window.map((r) => r.chainSeq), [2, 3]);
+      assert.deepEqual(
+        window.map((r) => r.chainSeq),
+        [2, 3],
+      );
       const page1 = await s.store.query({ limit: 5 });
       const page2 = await s.store.query({ limit: 5, after: page1.at(-1)!.seq });
       const page3 = await s.store.query({ limit: 5, after: page2.at(-1)!.seq });
@@ -89,14 +101,20 @@ for (const kind of STORES) {
       await s.sql(`UPDATE audit_events SET data = $1 WHERE event_id = $2`, JSON.stringify({ step: 2, args: { invoiceId: 'INV-9999', amountCents: 1 } }), 'run:run-b/e2');
       const r = await verifyStore(s.store, s.anchorFile);
       assert.equal(r.ok, false);
-      assert.deepEqual(r.problems.map((p) => [p.kind, p.chain, p.chainSeq]), [['modified', 'run:run-b', 2]]);
+      assert.deepEqual(
+        r.problems.map((p) => [p.kind, p.chain, p.chainSeq]),
+        [['modified', 'run:run-b', 2]],
+      );
     });
 
     test('verify names a deleted record', async () => {
       const s = await seeded();
       await s.sql(`DELETE FROM audit_events WHERE event_id = $1`, 'run:run-b/e3');
       const r = await verifyStore(s.store, s.anchorFile);
-      assert.deepEqual(r.problems.map((p) => [p.kind, p.chain, p.chainSeq]), [['deleted', 'run:run-b', 3]]);
+      assert.deepEqual(
+        r.problems.map((p) => [p.kind, p.chain, p.chainSeq]),
+        [['deleted', 'run:run-b', 3]],
+      );
     });
 
     test('verify names reordered records', async () => {
@@ -106,7 +124,10 @@ for (const kind of STORES) {
       await s.sql(`UPDATE audit_events SET chain_seq = 5 WHERE event_id = $1`, 'run:run-b/e4');
       const r = await verifyStore(s.store, s.anchorFile);
       assert.equal(r.ok, false);
-      assert.ok(r.problems.every((p) => p.kind === 'reordered' && p.chain === 'run:run-b'), JSON.stringify(r.problems));
+      assert.ok(
+        r.problems.every((p) => p.kind === 'reordered' && p.chain === 'run:run-b'),
+        JSON.stringify(r.problems),
+      );
       assert.deepEqual(r.problems.map((p) => p.chainSeq).sort(), [4, 5]);
     });
 
@@ -119,13 +140,29 @@ for (const kind of STORES) {
       const forged = chainRecord(ev('run:run-b', 99, { eventId: 'forged', outcome: 'success' }), { seq: 3, hash: recs[2]!.hash });
       await s.sql(
         `INSERT INTO audit_events (event_id, chain, chain_seq, prev_hash, hash, at, type, run_id, principal, agent, server, tool, outcome, data) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
-        forged.eventId, forged.chain, forged.chainSeq, forged.prevHash, forged.hash, forged.at, forged.type, forged.runId, forged.principal, forged.agent, forged.server, forged.tool, forged.outcome, JSON.stringify(forged.data),
+        forged.eventId,
+        forged.chain,
+        forged.chainSeq,
+        forged.prevHash,
+        forged.hash,
+        forged.at,
+        forged.type,
+        forged.runId,
+        forged.principal,
+        forged.agent,
+        forged.server,
+        forged.tool,
+        forged.outcome,
+        JSON.stringify(forged.data),
       );
       const r = await verifyStore(s.store, s.anchorFile);
       assert.equal(r.ok, false);
       const kinds = r.problems.map((p) => p.kind);
       assert.ok(kinds.includes('reordered') || kinds.includes('inserted'), JSON.stringify(r.problems));
-      assert.ok(r.problems.some((p) => p.chain === 'run:run-b' && (p.chainSeq === 5 || p.eventId === 'forged')), JSON.stringify(r.problems));
+      assert.ok(
+        r.problems.some((p) => p.chain === 'run:run-b' && (p.chainSeq === 5 || p.eventId === 'forged')),
+        JSON.stringify(r.problems),
+      );
     });
 
     test('a whole-chain rewrite with recomputed hashes is caught by the anchors', async () => {
@@ -142,7 +179,10 @@ for (const kind of STORES) {
       }
       await s.sql(`UPDATE audit_heads SET hash = $1 WHERE chain = $2`, head!.hash, 'run:run-a');
       const r = await verifyStore(s.store, s.anchorFile);
-      assert.deepEqual(r.problems.map((p) => [p.kind, p.chain, p.chainSeq]), [['modified', 'run:run-a', 4]]);
+      assert.deepEqual(
+        r.problems.map((p) => [p.kind, p.chain, p.chainSeq]),
+        [['modified', 'run:run-a', 4]],
+      );
       assert.match(r.problems[0]!.message, /anchor/);
     });
 
@@ -150,7 +190,10 @@ for (const kind of STORES) {
       const s = await seeded();
       await s.sql(`DELETE FROM audit_events WHERE event_id = $1`, 'run:run-a/e6');
       const r = await verifyStore(s.store, s.anchorFile);
-      assert.deepEqual(r.problems.map((p) => [p.kind, p.chain]), [['truncated', 'run:run-a']]);
+      assert.deepEqual(
+        r.problems.map((p) => [p.kind, p.chain]),
+        [['truncated', 'run:run-a']],
+      );
     });
   });
 }

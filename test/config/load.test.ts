@@ -127,7 +127,10 @@ describe('config loading', () => {
   });
 
   test('an unreadable file is named', () => {
-    assert.throws(() => loadConfig({ file: join(dir, 'missing.yaml'), env }), (e: unknown) => e instanceof ConfigError && /missing\.yaml/.test(e.message));
+    assert.throws(
+      () => loadConfig({ file: join(dir, 'missing.yaml'), env }),
+      (e: unknown) => e instanceof ConfigError && /missing\.yaml/.test(e.message),
+    );
   });
 });
 

@@ -9,7 +9,17 @@ const T0 = Date.parse('2026-01-05T10:00:00.000Z');
 const H = 3_600_000;
 
 function decision(approval: ApprovalRequirement, args = { amount: 600 }): Decision & { approval: ApprovalRequirement } {
-  return { outcome: 'require_approval', reason: 'refund over 500', policyIds: ['refund-approval'], policyVersion: 'v1', write: true, idempotent: false, args, digest: `d-${JSON.stringify(args)}`, approval };
+  return {
+    outcome: 'require_approval',
+    reason: 'refund over 500',
+    policyIds: ['refund-approval'],
+    policyVersion: 'v1',
+    write: true,
+    idempotent: false,
+    args,
+    digest: `d-${JSON.stringify(args)}`,
+    approval,
+  };
 }
 
 function open(req: Partial<ApprovalRequirement> = {}, extra: Partial<book.ApprovalRequest> = {}): Approval {
@@ -135,7 +145,16 @@ describe('approval book', () => {
     const edited = { ...decision({ group: 'finance', quorum: 1, expiresAfterMs: 1 }, { amount: 400 }), outcome: 'allow' as const, approval: undefined };
     const req = book.editRequirement(edited, a, T0 + H);
     assert.deepEqual(req, { group: 'finance', quorum: 1, expiresAfterMs: 71 * H }, 'an allowed edit keeps the group and what is left of the window');
-    const next = book.openApproval({ runId: 'run-abc', step: 2, tool: a.tool, decision: { ...edited, approval: req }, requestedBy: 'alice', now: T0 + H, revision: 1, edit: { by: 'bob', replaces: a } });
+    const next = book.openApproval({
+      runId: 'run-abc',
+      step: 2,
+      tool: a.tool,
+      decision: { ...edited, approval: req },
+      requestedBy: 'alice',
+      now: T0 + H,
+      revision: 1,
+      edit: { by: 'bob', replaces: a },
+    });
     assert.equal(next.approvalId, 'run-abc.a2r1');
     assert.equal(next.replaces, a.approvalId);
     assert.equal(next.editedBy, 'bob');
@@ -164,7 +183,11 @@ describe('approval book', () => {
 
   test('approvalFor: a policy requirement is capped by the agent window; the gated phase sends writes to the agent group', () => {
     const ctx = { write: true, phase: 'autonomous' as const, defaults: { group: 'approvers', expiresMs: 10 * H } };
-    assert.deepEqual(book.approvalFor({ outcome: 'require_approval', approval: { group: 'finance', quorum: 2, expiresAfterMs: 72 * H } }, ctx), { group: 'finance', quorum: 2, expiresAfterMs: 10 * H });
+    assert.deepEqual(book.approvalFor({ outcome: 'require_approval', approval: { group: 'finance', quorum: 2, expiresAfterMs: 72 * H } }, ctx), {
+      group: 'finance',
+      quorum: 2,
+      expiresAfterMs: 10 * H,
+    });
     assert.deepEqual(book.approvalFor({ outcome: 'require_approval', approval: { group: 'finance', quorum: 1, expiresAfterMs: H, escalateTo: 'leads', escalateAfterMs: 1000 } }, ctx), {
       group: 'finance',
       quorum: 1,

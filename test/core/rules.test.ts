@@ -81,7 +81,12 @@ describe('canonical JSON and digests', () => {
   test('a call digest binds server, tool, args and policy version', () => {
     const base = callDigest('billing', 'issue_refund', { amount: 1 }, 'v1');
     assert.equal(base, callDigest('billing', 'issue_refund', { amount: 1 }, 'v1'));
-    for (const other of [callDigest('crm', 'issue_refund', { amount: 1 }, 'v1'), callDigest('billing', 'x', { amount: 1 }, 'v1'), callDigest('billing', 'issue_refund', { amount: 2 }, 'v1'), callDigest('billing', 'issue_refund', { amount: 1 }, 'v2')])
+    for (const other of [
+      callDigest('crm', 'issue_refund', { amount: 1 }, 'v1'),
+      callDigest('billing', 'x', { amount: 1 }, 'v1'),
+      callDigest('billing', 'issue_refund', { amount: 2 }, 'v1'),
+      callDigest('billing', 'issue_refund', { amount: 1 }, 'v2'),
+    ])
       assert.notEqual(other, base);
   });
 });

@@ -46,7 +46,10 @@ const RULES: Array<{ rule: string; pattern: RegExp; home: string }> = [
 
 test('no failure type is a string typed by hand: every code comes from the registry (ErrorCode.X)', () => {
   const literal = /(?<!name = )'(AuditUnavailable|PolicyDenied|PlannerFailed|ToolCallFailed|RegistryRefused|ServerNotFound|InvalidToolSchema|AlreadyDecided|DigestMismatch|InternalError)'/;
-  assert.deepEqual(CODE.filter((f) => literal.test(code(f))), []);
+  assert.deepEqual(
+    CODE.filter((f) => literal.test(code(f))),
+    [],
+  );
 });
 
 for (const { rule, pattern, home } of RULES) {

@@ -30,6 +30,7 @@ let files = 0;
 const freshDb = (name: string) => join(dir, `${name}-${++files}.db`);
 
 // Tool results are checked field by field; their shapes are the servers' output schemas.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- read field by field, asserted by the test
 type Json = any;
 
 async function connect(transport: Transport): Promise<Client> {
@@ -103,7 +104,11 @@ describe('crm', () => {
     assert.equal(acme.domain, 'acme.example');
     assert.equal(acme.industry, 'Manufacturing');
     assert.equal(acme.contacts.length, 2);
-    for (const [id, name] of [['C-1002', 'Globex'], ['C-1003', 'Initech'], ['C-1004', 'Umbrella Health']]) {
+    for (const [id, name] of [
+      ['C-1002', 'Globex'],
+      ['C-1003', 'Initech'],
+      ['C-1004', 'Umbrella Health'],
+    ]) {
       assert.equal((await ok(crm, 'get_account', { accountId: id })).name, name);
     }
     const ids = async (query: string) => (await ok(crm, 'search_accounts', { query })).accounts.map((a: Json) => a.accountId);
@@ -124,7 +129,10 @@ describe('crm', () => {
     assert.notEqual(second.noteId, note.noteId);
     assert.equal(second.author, 'agent');
     const notes = (await ok(crm, 'get_account', { accountId: 'C-1002' })).notes;
-    assert.deepEqual(notes.map((n: Json) => n.body), ['Asked about the refund policy.', 'Follow-up call booked.']);
+    assert.deepEqual(
+      notes.map((n: Json) => n.body),
+      ['Asked about the refund policy.', 'Follow-up call booked.'],
+    );
     await fails(crm, 'add_note', { accountId: 'C-4040', body: 'x' }, /not found/);
   });
 });
@@ -145,7 +153,10 @@ describe('ticketing', () => {
     const updated = await ok(desk, 'update_ticket', { ticketId: t.ticketId, status: 'resolved', comment: 'Refund R-9001 issued.' });
     assert.equal(updated.status, 'resolved');
     assert.equal(updated.priority, 'normal', 'unchanged fields stay');
-    assert.deepEqual(updated.comments.map((c: Json) => c.body), ['Refund R-9001 issued.']);
+    assert.deepEqual(
+      updated.comments.map((c: Json) => c.body),
+      ['Refund R-9001 issued.'],
+    );
     assert.deepEqual(await ok(desk, 'get_ticket', { ticketId: t.ticketId }), updated);
 
     await fails(desk, 'update_ticket', { ticketId: t.ticketId }, /nothing to update/);
@@ -155,20 +166,26 @@ describe('ticketing', () => {
 });
 
 describe('billing', () => {
-  const refund = (invoiceId: string, amount: number, idempotencyKey: string, currency = 'USD') =>
-    ({ invoiceId, amount, currency, reason: 'test', idempotencyKey });
+  const refund = (invoiceId: string, amount: number, idempotencyKey: string, currency = 'USD') => ({ invoiceId, amount, currency, reason: 'test', idempotencyKey });
 
   test('seeded invoices: INV-2001 is 1250.00 USD, paid, for C-1001', async () => {
     const billing = await inMemory('billing');
     const inv = await ok(billing, 'get_invoice', { invoiceId: 'INV-2001' });
-    assert.deepEqual(
-      [inv.accountId, inv.amount, inv.currency, inv.status, inv.refundedAmount, inv.refundableAmount],
-      ['C-1001', 1250, 'USD', 'paid', 0, 1250],
-    );
+    assert.deepEqual([inv.accountId, inv.amount, inv.currency, inv.status, inv.refundedAmount, inv.refundableAmount], ['C-1001', 1250, 'USD', 'paid', 0, 1250]);
     const acme = (await ok(billing, 'list_invoices', { accountId: 'C-1001' })).invoices;
-    assert.deepEqual(acme.map((i: Json) => [i.invoiceId, i.amount]), [['INV-2001', 1250], ['INV-2005', 5000], ['INV-2006', 20000]]);
+    assert.deepEqual(
+      acme.map((i: Json) => [i.invoiceId, i.amount]),
+      [
+        ['INV-2001', 1250],
+        ['INV-2005', 5000],
+        ['INV-2006', 20000],
+      ],
+    );
     const open = (await ok(billing, 'list_invoices', { accountId: 'C-1002', status: 'open' })).invoices;
-    assert.deepEqual(open.map((i: Json) => [i.status, i.paidAt, i.refundableAmount]), [['open', null, 0]]);
+    assert.deepEqual(
+      open.map((i: Json) => [i.status, i.paidAt, i.refundableAmount]),
+      [['open', null, 0]],
+    );
     assert.deepEqual((await ok(billing, 'list_refunds', {})).refunds, [], 'no refunds are seeded');
     await fails(billing, 'get_invoice', { invoiceId: 'INV-9999' }, /not found/);
   });
@@ -270,7 +287,10 @@ describe('real transports', () => {
     try {
       const r = await ok(p1, 'issue_refund', { invoiceId: 'INV-2003', amount: 700, currency: 'USD', reason: 'r', idempotencyKey: 'shared-1' });
       const seen = (await ok(p2, 'list_refunds', { invoiceId: 'INV-2003' })).refunds;
-      assert.deepEqual(seen.map((x: Json) => x.refundId), [r.refundId]);
+      assert.deepEqual(
+        seen.map((x: Json) => x.refundId),
+        [r.refundId],
+      );
       assert.equal((await ok(p2, 'issue_refund', { invoiceId: 'INV-2003', amount: 700, currency: 'USD', reason: 'r', idempotencyKey: 'shared-1' })).replayed, true);
 
       // Racing the same new key from both processes: one refund, one replay.

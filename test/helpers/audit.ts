@@ -16,7 +16,11 @@ export const countOf = (records: AuditRecord[], type: string, pred: (r: AuditRec
 export async function assertAuditStory(s: TestStack, run: RunView): Promise<AuditRecord[]> {
   const records = await runAudit(s, run.runId);
   const story = JSON.stringify(records.map((r) => [r.type, r.tool, r.outcome]));
-  assert.deepEqual(records.map((r) => r.chainSeq), records.map((_, i) => i + 1), 'one unbroken chain');
+  assert.deepEqual(
+    records.map((r) => r.chainSeq),
+    records.map((_, i) => i + 1),
+    'one unbroken chain',
+  );
   assert.equal(new Set(records.map((r) => r.eventId)).size, records.length);
   assert.equal(countOf(records, 'run.started'), 1, story);
   assert.equal(records[0]!.type, 'run.started');
@@ -34,8 +38,15 @@ export async function assertAuditStory(s: TestStack, run: RunView): Promise<Audi
   }
   if (run.status === 'completed') assert.equal(countOf(records, 'model.routed'), run.steps.length + 1, `one routing per plan call: ${story}`);
   assert.equal(countOf(records, 'approval.requested'), run.approvals.length, story);
-  assert.equal(countOf(records, 'approval.decided'), run.approvals.reduce((n, a) => n + a.votes.length, 0), story);
+  assert.equal(
+    countOf(records, 'approval.decided'),
+    run.approvals.reduce((n, a) => n + a.votes.length, 0),
+    story,
+  );
   assert.equal(countOf(records, 'approval.expired'), run.approvals.filter((a) => a.status === 'expired').length, story);
-  assert.ok(records.every((r) => r.principal && r.runId === run.runId), 'every record names who and which run');
+  assert.ok(
+    records.every((r) => r.principal && r.runId === run.runId),
+    'every record names who and which run',
+  );
   return records;
 }

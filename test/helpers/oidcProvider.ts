@@ -52,7 +52,6 @@ export async function startProvider(jwk: JWK, port = 0, claims: Record<string, R
   });
   const actualPort = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${actualPort}`;
-  let provider!: Provider;
   const config = {
     jwks: { keys: [jwk] },
     cookies: { keys: ['cookie-signing-key-for-tests-only'] },
@@ -113,10 +112,9 @@ export async function startProvider(jwk: JWK, port = 0, claims: Record<string, R
       IdToken: 300,
       Grant: 600,
     },
-    extraTokenClaims: async (_ctx: unknown, token: { accountId?: string; clientId: string }) =>
-      claims[token.accountId ?? token.clientId],
+    extraTokenClaims: async (_ctx: unknown, token: { accountId?: string; clientId: string }) => claims[token.accountId ?? token.clientId],
   };
-  provider = new Provider(issuer, config);
+  const provider = new Provider(issuer, config);
   provider.on('server_error', (_ctx: unknown, err: unknown) => console.error('oidc-provider server_error', err));
   const handle = provider.callback();
   // No keep-alive: a pooled client connection to a provider that was just restarted on the same port would
@@ -159,16 +157,7 @@ export async function serviceToken(op: RunningProvider, clientId: string, resour
 
 /** A real end-user access token (JWT) obtained through CIBA (poll mode) for `user`. */
 export async function userToken(op: RunningProvider, user: string): Promise<string> {
-  const { auth_req_id } = await postForm(
-    `${op.issuer}/backchannel`,
-    { scope: 'openid api', login_hint: user, resource: AIRLOCK_RESOURCE },
-    'cli-app',
-  );
-  const body = await postForm(
-    `${op.issuer}/token`,
-    { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: String(auth_req_id), resource: AIRLOCK_RESOURCE },
-    'cli-app',
-  );
+  const { auth_req_id } = await postForm(`${op.issuer}/backchannel`, { scope: 'openid api', login_hint: user, resource: AIRLOCK_RESOURCE }, 'cli-app');
+  const body = await postForm(`${op.issuer}/token`, { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: String(auth_req_id), resource: AIRLOCK_RESOURCE }, 'cli-app');
   return body.access_token as string;
 }
-

@@ -22,18 +22,14 @@ export interface MessagesRequest {
 
 export type ScriptedAnthropic = ScriptedServer<MessagesRequest>;
 
-export async function startScriptedAnthropic(
-  script: Script<MessagesRequest>,
-  opts: { apiKey?: string; model?: string; usage?: { input: number; output: number } } = {},
-): Promise<ScriptedAnthropic> {
+export async function startScriptedAnthropic(script: Script<MessagesRequest>, opts: { apiKey?: string; model?: string; usage?: { input: number; output: number } } = {}): Promise<ScriptedAnthropic> {
   const usage = opts.usage ?? DEFAULT_USAGE;
   const errorType = (status: number) =>
     ({ 400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error', 429: 'rate_limit_error', 529: 'overloaded_error' })[status] ?? 'api_error';
   return startScripted<MessagesRequest>(
     {
       matches: (method, path) => method === 'POST' && path === '/v1/messages',
-      checkAuth: (headers, key) =>
-        headers['x-api-key'] === key ? undefined : { status: 401, body: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } } },
+      checkAuth: (headers, key) => (headers['x-api-key'] === key ? undefined : { status: 401, body: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } } }),
       errorBody: (status) => ({ type: 'error', error: { type: errorType(status), message: `scripted ${errorType(status)}` } }),
       answer: (reply, body, res, n) => answer(reply, body, res, n, opts.model ?? body.model, usage),
     },

@@ -55,11 +55,7 @@ export interface Responder<B> {
   answer(reply: Extract<ScriptReply, { text: string } | { toolCall: unknown }>, body: B, res: ServerResponse, n: number): void | Promise<void>;
 }
 
-export async function startScripted<B>(
-  responder: Responder<B>,
-  script: Script<B>,
-  { apiKey, basePath = '' }: { apiKey?: string; basePath?: string } = {},
-): Promise<ScriptedServer<B>> {
+export async function startScripted<B>(responder: Responder<B>, script: Script<B>, { apiKey, basePath = '' }: { apiKey?: string; basePath?: string } = {}): Promise<ScriptedServer<B>> {
   const requests: B[] = [];
   const received: Received<B>[] = [];
   let current = script;
@@ -145,6 +141,7 @@ export interface DelimitedResult {
   server: string;
   tool: string;
   isError: boolean;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a scripted tool result, read field by field by the tests
   data: any;
 }
 

@@ -16,10 +16,7 @@ export interface OllamaChatRequest {
 
 export type ScriptedOllama = ScriptedServer<OllamaChatRequest>;
 
-export async function startScriptedOllama(
-  script: Script<OllamaChatRequest>,
-  opts: { apiKey?: string; model?: string; usage?: { input: number; output: number } } = {},
-): Promise<ScriptedOllama> {
+export async function startScriptedOllama(script: Script<OllamaChatRequest>, opts: { apiKey?: string; model?: string; usage?: { input: number; output: number } } = {}): Promise<ScriptedOllama> {
   const usage = opts.usage ?? DEFAULT_USAGE;
   return startScripted<OllamaChatRequest>(
     {
@@ -39,9 +36,20 @@ function answer(reply: Extract<ScriptReply, { text: string } | { toolCall: unkno
   const text = reply.text ?? '';
   // Ollama sends arguments as an object; a string scripts a model that produced malformed arguments.
   const toolCalls = 'toolCall' in reply ? [{ function: { name: reply.toolCall.name, arguments: reply.toolCall.args } }] : undefined;
-  const done = { done: true, done_reason: reply.truncated ? 'length' : 'stop', total_duration: 1000, load_duration: 10, prompt_eval_count: u.input, prompt_eval_duration: 100, eval_count: u.output, eval_duration: 800 };
+  const done = {
+    done: true,
+    done_reason: reply.truncated ? 'length' : 'stop',
+    total_duration: 1000,
+    load_duration: 10,
+    prompt_eval_count: u.input,
+    prompt_eval_duration: 100,
+    eval_count: u.output,
+    eval_duration: 800,
+  };
   if (body.stream === false) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ model, created_at, message: { role: 'assistant', content: text, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, ...done }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ model, created_at, message: { role: 'assistant', content: text, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, ...done }));
     return;
   }
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });

@@ -49,6 +49,7 @@ export interface TestStack extends Stack {
   apiUrl: string;
   dataDir: string;
   env: Record<string, string>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- REST bodies are read field by field and asserted by each test
   call<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T }>;
   token(user: string): Promise<string>;
   startRun(input?: Record<string, unknown>, user?: string): Promise<string>;

@@ -18,6 +18,7 @@ declare module 'oidc-provider' {
     readonly Grant: new (init: { accountId: string; clientId: string }) => Grant;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     backchannelResult(request: unknown, result: Grant | string): Promise<void>;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- oidc-provider's own event listener signature
     on(event: string, listener: (...args: any[]) => void): this;
   }
 

@@ -132,12 +132,10 @@ describe('OidcVerifier against a real OpenID Provider', () => {
     await rejectsAuth(verifier.verify(t2), 'token signature is invalid', t2);
   });
 
-  test('a token signed by a different key under the provider\'s kid is refused', async () => {
+  test("a token signed by a different key under the provider's kid is refused", async () => {
     const claims = decodeJwt(await serviceToken(op, 'svc-reporter'));
     const mallory = await signingKey('k1');
-    const forged = await new SignJWT({ ...claims, roles: ['admin'] })
-      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'k1' })
-      .sign(mallory.privateKey);
+    const forged = await new SignJWT({ ...claims, roles: ['admin'] }).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'k1' }).sign(mallory.privateKey);
     await rejectsAuth(verifier.verify(forged), 'token signature is invalid', forged);
   });
 

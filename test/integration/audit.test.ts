@@ -44,7 +44,12 @@ describe('audit trail of real runs (SQLite)', () => {
     const decided = await s.call('POST', `/v1/approvals/${approval.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve', comment: 'checked the statement' } });
     assert.equal(decided.status, 200);
     const done = await s.waitForRun(runId, (v) => v.status === 'completed');
-    const records = await waitFor(() => runAudit(s, runId), (r) => r.at(-1)?.type === 'run.completed', 15_000, 'run.completed recorded');
+    const records = await waitFor(
+      () => runAudit(s, runId),
+      (r) => r.at(-1)?.type === 'run.completed',
+      15_000,
+      'run.completed recorded',
+    );
     return { runId, approval, done, records };
   };
 
@@ -100,7 +105,10 @@ describe('audit trail of real runs (SQLite)', () => {
       ['tool.proposed', 'tool.validated', 'policy.decided', 'approval.requested', 'approval.decided', 'tool.executed'],
     );
     const approvals = await s.call('GET', `/v1/audit?outcome=require_approval&principal=alice&runId=${runId}`, { token: olivia });
-    assert.deepEqual(approvals.body.records.map((r: { type: string; tool: string }) => [r.type, r.tool]), [['policy.decided', 'issue_refund']]);
+    assert.deepEqual(
+      approvals.body.records.map((r: { type: string; tool: string }) => [r.type, r.tool]),
+      [['policy.decided', 'issue_refund']],
+    );
     const from = all[3].at;
     const windowed = (await s.call('GET', `/v1/audit?runId=${runId}&from=${encodeURIComponent(from)}&limit=1000`, { token: olivia })).body.records;
     assert.ok(windowed.length > 0 && windowed.length < all.length && windowed.every((r: { at: string }) => r.at >= from));
@@ -112,23 +120,38 @@ describe('audit trail of real runs (SQLite)', () => {
       seen.push(...page.body.records.map((r) => r.eventId));
       next = page.body.next;
     } while (next);
-    assert.deepEqual(seen, all.map((r: { eventId: string }) => r.eventId));
+    assert.deepEqual(
+      seen,
+      all.map((r: { eventId: string }) => r.eventId),
+    );
 
     const res = await fetch(`${s.apiUrl}/v1/audit?runId=${runId}&format=jsonl`, { headers: { authorization: `Bearer ${olivia}` } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type')!, /application\/x-ndjson/);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((r) => r.eventId), seen);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((r) => r.eventId),
+      seen,
+    );
   });
 
   test('GET /v1/readiness answers the six questions for operators', async () => {
     assert.equal((await s.call('GET', '/v1/readiness', { token: await s.token('alice') })).status, 403);
     const r = await s.call('GET', '/v1/readiness', { token: await s.token('olivia') });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body.questions.map((q: { id: string }) => q.id), ['execution', 'systems', 'identity', 'approvals', 'controls', 'independence']);
+    assert.deepEqual(
+      r.body.questions.map((q: { id: string }) => q.id),
+      ['execution', 'systems', 'identity', 'approvals', 'controls', 'independence'],
+    );
     const controls = r.body.questions.find((q: { id: string }) => q.id === 'controls');
     assert.match(controls.answer, /sqlite/i, 'names the audit store in use');
-    assert.ok(r.body.questions.every((q: { links: Array<{ file: string }> }) => q.links.length > 0), 'each answer links to config');
+    assert.ok(
+      r.body.questions.every((q: { links: Array<{ file: string }> }) => q.links.length > 0),
+      'each answer links to config',
+    );
   });
 
   test('`airlock audit verify` passes on the live trail and names the record an attacker edits', async () => {
@@ -169,9 +192,17 @@ describe('audit trail of real runs (SQLite)', () => {
       db.close();
     }
     // Nothing was skipped: the vote, the refused call and the run's end are written once the store is back.
-    const records = await waitFor(() => runAudit(s, id), (r) => r.at(-1)?.type === 'run.failed', 90_000, 'run.failed recorded');
+    const records = await waitFor(
+      () => runAudit(s, id),
+      (r) => r.at(-1)?.type === 'run.failed',
+      90_000,
+      'run.failed recorded',
+    );
     assert.equal(countOf(records, 'approval.decided'), 1);
-    assert.equal(countOf(records, 'tool.executed', (r) => r.tool === 'issue_refund' && r.outcome === 'failed'), 1);
+    assert.equal(
+      countOf(records, 'tool.executed', (r) => r.tool === 'issue_refund' && r.outcome === 'failed'),
+      1,
+    );
   });
 });
 
@@ -191,7 +222,12 @@ describe('audit trail on PostgreSQL', () => {
     const res = await s.call('POST', `/v1/approvals/${waiting.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'reject', comment: 'not a duplicate' } });
     assert.equal(res.status, 200);
     const done = await s.waitForRun(runId, (v) => v.status === 'rejected');
-    await waitFor(() => runAudit(s, runId), (r) => r.at(-1)?.type === 'run.rejected', 15_000, 'run.rejected recorded');
+    await waitFor(
+      () => runAudit(s, runId),
+      (r) => r.at(-1)?.type === 'run.rejected',
+      15_000,
+      'run.rejected recorded',
+    );
     const records = await assertAuditStory(s, done);
     const proposed = records.find((r) => r.type === 'tool.proposed' && r.tool === 'issue_refund')!;
     assert.equal((proposed.data.args as { reason: string }).reason, '[REDACTED]', 'audit.redact billing.issue_refund: [reason]');

@@ -18,8 +18,7 @@ describe('authorization at the edge and in the workflow', () => {
     await s?.cleanup();
   });
 
-  const decide = (token: string | undefined, body: unknown = { decision: 'approve' }) =>
-    s.call('POST', `/v1/approvals/${approvalId}/decision`, { token, body });
+  const decide = (token: string | undefined, body: unknown = { decision: 'approve' }) => s.call('POST', `/v1/approvals/${approvalId}/decision`, { token, body });
   /** Each test checks that its own refused attempts changed nothing: the run waits, its one approval is pending, no refund. */
   const unchanged = async () => {
     const v = await s.waitForRun(runId, () => true);

@@ -13,7 +13,12 @@ describe('worker crashes', () => {
   const workerEnv = () => ({ ...s.env, AIRLOCK_TEMPORAL_ADDRESS: s.temporalAddress });
   const startWorker = async () => {
     worker = spawnWorker(workerEnv());
-    await waitFor(() => s.call('GET', '/readyz'), (r) => r.status === 200, 60_000, `worker ready; output: ${worker.output()}`);
+    await waitFor(
+      () => s.call('GET', '/readyz'),
+      (r) => r.status === 200,
+      60_000,
+      `worker ready; output: ${worker.output()}`,
+    );
   };
   /** Each test starts from one running worker, whichever test ran (and killed workers) before it. */
   const ensureWorker = async () => {
@@ -36,7 +41,12 @@ describe('worker crashes', () => {
     const res = await s.call('POST', `/v1/approvals/${approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
     assert.equal(res.status, 200);
     // The refund is committed on the billing system, and its tool call has not returned yet.
-    await waitFor(async () => s.refunds(runId).length, (n) => n === 1, 30_000, 'refund committed');
+    await waitFor(
+      async () => s.refunds(runId).length,
+      (n) => n === 1,
+      30_000,
+      'refund committed',
+    );
     assert.equal(await worker!.stop('SIGKILL'), 137);
     await startWorker();
     const done = await s.waitForRun(runId, (v) => v.status === 'completed', 90_000);
@@ -44,7 +54,12 @@ describe('worker crashes', () => {
     const refundStep = done.steps.find((x) => x.tool === 'billing.issue_refund')!;
     assert.equal((refundStep.result!.data as { replayed?: boolean }).replayed, true, 'the second attempt was answered from the idempotency record');
     // The killed attempt had already written the approval's vote; the retry wrote nothing twice and skipped nothing.
-    await waitFor(() => runAudit(s, runId), (r) => r.at(-1)?.type === 'run.completed', 30_000, 'run.completed recorded');
+    await waitFor(
+      () => runAudit(s, runId),
+      (r) => r.at(-1)?.type === 'run.completed',
+      30_000,
+      'run.completed recorded',
+    );
     await assertAuditStory(s, done);
   });
 
@@ -60,7 +75,12 @@ describe('worker crashes', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const done = await s.waitForRun(runId, (v) => v.status === 'completed', 90_000);
     assert.equal(s.refunds(runId).length, 1);
-    await waitFor(() => runAudit(s, runId), (r) => r.at(-1)?.type === 'run.completed', 30_000, 'run.completed recorded');
+    await waitFor(
+      () => runAudit(s, runId),
+      (r) => r.at(-1)?.type === 'run.completed',
+      30_000,
+      'run.completed recorded',
+    );
     await assertAuditStory(s, done);
   });
 });
@@ -71,7 +91,12 @@ describe('full stack restart (npm start)', () => {
     const apiUrl = `http://127.0.0.1:${env.AIRLOCK_API_PORT}`;
     const start = async () => {
       const p = spawnNode(['scripts/bootstrap.mjs', 'start'], env);
-      await waitFor(() => fetch(`${apiUrl}/readyz`).then((r) => r.status), (st) => st === 200, 120_000, `stack ready; output: ${p.output()}`);
+      await waitFor(
+        () => fetch(`${apiUrl}/readyz`).then((r) => r.status),
+        (st) => st === 200,
+        120_000,
+        `stack ready; output: ${p.output()}`,
+      );
       return p;
     };
     let proc = await start();

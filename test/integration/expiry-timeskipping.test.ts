@@ -41,7 +41,10 @@ describe('approval expiry on the time-skipping test server', () => {
     const res = await s.call('POST', `/v1/approvals/${waiting.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     await s.waitForRun(runId, (v) => v.status === 'completed');
-    assert.deepEqual(s.refunds(runId).map((r) => r.invoice_id), ['INV-2005']);
+    assert.deepEqual(
+      s.refunds(runId).map((r) => r.invoice_id),
+      ['INV-2005'],
+    );
   });
 
   test('73 hours later the approval has expired: the run is rejected and the refund never runs', async () => {

@@ -74,7 +74,12 @@ describe('a 200-step run', () => {
     assert.ok(largestHistory < 10 * 1024 * 1024, `largest history ${largestHistory} bytes (the limit is 50 MB)`);
     assert.ok(largestEvent < 256 * 1024, `largest event ${largestEvent} bytes (the payload limit is 2 MB)`);
 
-    await waitFor(async () => (await s.call('GET', `/v1/runs/${runId}/audit`, { token: await s.token('olivia') })).body.records.at(-1)?.type, (t) => t === 'run.completed', 30_000, 'run.completed recorded');
+    await waitFor(
+      async () => (await s.call('GET', `/v1/runs/${runId}/audit`, { token: await s.token('olivia') })).body.records.at(-1)?.type,
+      (t) => t === 'run.completed',
+      30_000,
+      'run.completed recorded',
+    );
     await assertAuditStory(s, done);
   });
 });

@@ -35,8 +35,8 @@ describe('model routing across providers', () => {
     // cloud-a (OpenAI wire): rate-limits the first call of `fallback`, fails with 500 the first of `flaky`.
     cloudA = await startScriptedOpenAI((body) => {
       const { scenario, results } = parse(body);
-      if (scenario === 'fallback' && !failedOnce.has('a-429')) return failedOnce.add('a-429'), { status: 429 };
-      if (scenario === 'flaky' && !failedOnce.has('a-500')) return failedOnce.add('a-500'), { status: 500 };
+      if (scenario === 'fallback' && !failedOnce.has('a-429')) return (failedOnce.add('a-429'), { status: 429 });
+      if (scenario === 'flaky' && !failedOnce.has('a-500')) return (failedOnce.add('a-500'), { status: 500 });
       return play(results);
     });
     // cloud-b (Anthropic wire): hangs for `flaky` (the provider times out).
@@ -47,8 +47,25 @@ describe('model routing across providers', () => {
       overrides: (cfg) => {
         // Overrides apply to the parsed config: every field is given.
         const common = { temperature: 0, timeout: 60_000, streaming: false, maxTokens: 256, price: { inputPerMTok: 0, outputPerMTok: 0 } };
-        cfg.models['cloud-a'] = { ...common, kind: 'openai', baseUrl: cloudA.baseUrl, model: 'gpt-test', clearance: 'internal', residency: 'us', price: { inputPerMTok: 1000, outputPerMTok: 2000 } } as never;
-        cfg.models['cloud-b'] = { ...common, kind: 'anthropic', baseUrl: cloudB.baseUrl, model: 'claude-test', apiKey: { env: 'AIRLOCK_TEST_ANTHROPIC_KEY' }, clearance: 'internal', residency: 'eu', timeout: 1500 } as never;
+        cfg.models['cloud-a'] = {
+          ...common,
+          kind: 'openai',
+          baseUrl: cloudA.baseUrl,
+          model: 'gpt-test',
+          clearance: 'internal',
+          residency: 'us',
+          price: { inputPerMTok: 1000, outputPerMTok: 2000 },
+        } as never;
+        cfg.models['cloud-b'] = {
+          ...common,
+          kind: 'anthropic',
+          baseUrl: cloudB.baseUrl,
+          model: 'claude-test',
+          apiKey: { env: 'AIRLOCK_TEST_ANTHROPIC_KEY' },
+          clearance: 'internal',
+          residency: 'eu',
+          timeout: 1500,
+        } as never;
         cfg.models.onprem = { ...common, kind: 'ollama', baseUrl: onprem.baseUrl, model: 'llama-test', clearance: 'restricted', residency: 'on-prem' } as never;
         const base = { ...cfg.agents['refund-assistant']!, servers: ['ticketing', 'crm'], inputSchema: { type: 'object' }, playbook: [] };
         cfg.agents['router-bot'] = { ...base, model: 'cloud-a' };
@@ -99,12 +116,15 @@ describe('model routing across providers', () => {
     // Tokens and cost on the run and in the audit trail.
     assert.deepEqual(done.usage, { calls: 3, inputTokens: 150, outputTokens: 30, costUsd: 0.07 });
     const routed = (await runAudit(s, runId)).filter((r) => r.type === 'model.routed');
-    assert.deepEqual(routed.map((r) => [r.data.model, r.outcome, r.data.error ?? null]), [
-      ['cloud-a', 'error', 'rate_limit'],
-      ['cloud-b', 'success', null],
-      ['cloud-a', 'success', null],
-      ['onprem', 'success', null],
-    ]);
+    assert.deepEqual(
+      routed.map((r) => [r.data.model, r.outcome, r.data.error ?? null]),
+      [
+        ['cloud-a', 'error', 'rate_limit'],
+        ['cloud-b', 'success', null],
+        ['cloud-a', 'success', null],
+        ['onprem', 'success', null],
+      ],
+    );
     assert.equal(routed[2]!.data.costUsd, 0.07);
   });
 
@@ -113,11 +133,14 @@ describe('model routing across providers', () => {
     const done = await s.waitForRun(runId, (v) => v.status === 'completed', 90_000);
     assert.equal(done.steps[0]!.model!.provider, 'cloud-a');
     const routed = (await runAudit(s, runId)).filter((r) => r.type === 'model.routed');
-    assert.deepEqual(routed.slice(0, 3).map((r) => [r.data.model, r.outcome, r.data.error ?? null]), [
-      ['cloud-a', 'error', 'server'],
-      ['cloud-b', 'error', 'timeout'],
-      ['cloud-a', 'success', null],
-    ]);
+    assert.deepEqual(
+      routed.slice(0, 3).map((r) => [r.data.model, r.outcome, r.data.error ?? null]),
+      [
+        ['cloud-a', 'error', 'server'],
+        ['cloud-b', 'error', 'timeout'],
+        ['cloud-a', 'success', null],
+      ],
+    );
   });
 
   test('a model not cleared for the data is never called: the run fails closed', async () => {
@@ -145,6 +168,11 @@ describe('model routing across providers', () => {
     assert.match(second.error!.message, /agent thrifty-bot has used 180 tokens .* its budget is 150 tokens/);
     assert.equal(second.steps.length, 0);
     assert.equal(onprem.requests.length, calls, 'no model call at all');
-    await waitFor(() => runAudit(s, second.runId), (r) => r.at(-1)?.type === 'run.failed', 15_000, 'run.failed recorded');
+    await waitFor(
+      () => runAudit(s, second.runId),
+      (r) => r.at(-1)?.type === 'run.failed',
+      15_000,
+      'run.failed recorded',
+    );
   });
 });

@@ -113,12 +113,7 @@ describe('observability of a demo run', () => {
     assert.equal(decided.status, 200, JSON.stringify(decided.body));
     await s.waitForRun(runId, (v) => v.status === 'completed');
 
-    text = await waitFor(
-      metrics,
-      (t) => (sample(t, 'airlock_runs', { status: 'completed' }) ?? 0) >= 1 && sample(t, 'airlock_approvals_pending') === 0,
-      15_000,
-      'the completed run in /metrics',
-    );
+    text = await waitFor(metrics, (t) => (sample(t, 'airlock_runs', { status: 'completed' }) ?? 0) >= 1 && sample(t, 'airlock_approvals_pending') === 0, 15_000, 'the completed run in /metrics');
     const tools = [
       ['crm', 'get_account'],
       ['billing', 'get_invoice'],
@@ -178,11 +173,7 @@ describe('observability of a demo run', () => {
     for (const x of trace.filter((y) => y.name === 'RunActivity:decide' || y.name === 'RunActivity:callTool'))
       assert.match(parentName(x) ?? '', /^StartActivity:(decide|callTool)$/, `${x.name} under the workflow's StartActivity span`);
     const mcp = trace.filter((x) => x.name === 'mcp.callTool');
-    assert.deepEqual(
-      mcp.map((x) => `${attr(x, 'mcp.server')}.${attr(x, 'mcp.tool')}`).sort(),
-      tools.map(([a, b]) => `${a}.${b}`).sort(),
-      'one MCP span per tool call, with server and tool',
-    );
+    assert.deepEqual(mcp.map((x) => `${attr(x, 'mcp.server')}.${attr(x, 'mcp.tool')}`).sort(), tools.map(([a, b]) => `${a}.${b}`).sort(), 'one MCP span per tool call, with server and tool');
     for (const x of mcp) {
       assert.equal(parentName(x), 'RunActivity:callTool');
       assert.equal(x.kind, 3, 'a client span');

@@ -7,7 +7,13 @@ import { DEMO_INPUT, startTestStack, type TestStack } from '../helpers/stack.js'
 /** The refund flow as a model would drive it, reading ids from earlier tool results. */
 function refundScript(req: ChatRequest): ScriptReply {
   const results = toolResults(req);
-  const input = JSON.parse(req.messages.find((m) => m.role === 'user')!.content!.split('\n').slice(1).join('\n'));
+  const input = JSON.parse(
+    req.messages
+      .find((m) => m.role === 'user')!
+      .content!.split('\n')
+      .slice(1)
+      .join('\n'),
+  );
   if (input.message === 'hallucinate') return { toolCall: { name: 'billing__wire_transfer', args: { amount: 1 } } };
   if (input.message === 'garbage') return { text: '' };
   if (input.message === 'oversized') return { toolCall: { name: 'crm__add_note', args: { accountId: input.customerId, body: 'x'.repeat(70_000) } } };
@@ -60,7 +66,10 @@ describe('OpenAI-compatible model provider', () => {
     const done = await s.waitForRun(runId, (v) => v.status === 'completed');
     assert.deepEqual(done.result, { summary: 'Refunded 1000 USD and resolved the ticket.' });
     assert.equal(done.steps.length, 6);
-    assert.ok(done.steps.every((x) => x.status === 'completed' && !x.result?.isError), JSON.stringify(done.steps.map((x) => x.result)));
+    assert.ok(
+      done.steps.every((x) => x.status === 'completed' && !x.result?.isError),
+      JSON.stringify(done.steps.map((x) => x.result)),
+    );
     assert.equal(s.refunds(runId).length, 1);
 
     const first = llm.requests.find((r) => toolResults(r).length === 0)!;
@@ -104,7 +113,10 @@ describe('OpenAI-compatible model provider', () => {
     const runId = await s.startRun({ ...DEMO_INPUT, message: 'injection' });
     const v = await s.waitForRun(runId, (x) => x.status === 'awaiting_approval');
     const note = v.steps[1]!.result!.data as { notes: Array<{ body: string }> };
-    assert.ok(note.notes.some((n) => /ignore previous instructions/.test(n.body)), 'the model did read the poisoned note');
+    assert.ok(
+      note.notes.some((n) => /ignore previous instructions/.test(n.body)),
+      'the model did read the poisoned note',
+    );
     const a = v.pendingApprovals[0]!;
     assert.deepEqual([a.tool, a.args.amount, a.requiredGroup, a.quorum, a.policyIds], ['billing.issue_refund', 10000, 'finance', 2, ['refund-dual-finance-approval']]);
     assert.notEqual(a.args.idempotencyKey, 'x');

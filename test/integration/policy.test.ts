@@ -35,7 +35,10 @@ describe('Cedar policy on real runs (demo policies, autonomous phase)', () => {
     assert.deepEqual([step.decision!.outcome, step.decision!.policyIds], ['allow', ['refund-small']]);
     assert.match(step.decision!.policyVersion, /^[0-9a-f]{16}$/);
     assert.deepEqual(done.approvals, []);
-    assert.deepEqual(s.refunds(runId).map((r) => [r.invoice_id, r.amount_cents]), [['INV-2005', 50_000]]);
+    assert.deepEqual(
+      s.refunds(runId).map((r) => [r.invoice_id, r.amount_cents]),
+      [['INV-2005', 50_000]],
+    );
   });
 
   test('500.01 and 5000 need one finance approver; 5000.01 and 20000 need two; escalation to finance-leads', async () => {
@@ -87,9 +90,15 @@ describe('Cedar policy on real runs (demo policies, autonomous phase)', () => {
     const second = await decide('carol', a);
     assert.equal(second.status, 200);
     assert.equal(second.body.approval.status, 'approved');
-    assert.deepEqual(second.body.approval.votes.map((x: { by: string }) => x.by), ['bob', 'carol']);
+    assert.deepEqual(
+      second.body.approval.votes.map((x: { by: string }) => x.by),
+      ['bob', 'carol'],
+    );
     await s.waitForRun(runId, (v) => v.status === 'completed');
-    assert.deepEqual(s.refunds(runId).map((r) => r.invoice_id), ['INV-2004']);
+    assert.deepEqual(
+      s.refunds(runId).map((r) => r.invoice_id),
+      ['INV-2004'],
+    );
     assert.equal((await decide('carol', a)).status, 409, 'replaying a decision');
   });
 
@@ -129,7 +138,10 @@ describe('Cedar policy on real runs (demo policies, autonomous phase)', () => {
     assert.equal(done.approvals[0]!.status, 'superseded');
     assert.equal(refundStep(done).args.amount, 400);
     assert.deepEqual(refundStep(done).decision!.policyIds, ['refund-small']);
-    assert.deepEqual(s.refunds(runId).map((r) => [r.invoice_id, r.amount_cents]), [['INV-2003', 40_000]]);
+    assert.deepEqual(
+      s.refunds(runId).map((r) => [r.invoice_id, r.amount_cents]),
+      [['INV-2003', 40_000]],
+    );
     assert.equal((await decide('carol', a)).status, 409, 'the superseded approval cannot be decided');
   });
 
@@ -197,7 +209,10 @@ describe('autonomy phases: the same agent, rolled out step by step', () => {
     try {
       const runId = await s.startRun(refund('C-1001', 'INV-2005', 10));
       const done = await s.waitForRun(runId, (v) => v.status === 'failed');
-      assert.deepEqual(done.steps.map((x) => x.status), ['completed', 'completed', 'denied']);
+      assert.deepEqual(
+        done.steps.map((x) => x.status),
+        ['completed', 'completed', 'denied'],
+      );
       assert.match(done.steps[2]!.decision!.reason, /read-only phase: ticketing\.create_ticket changes state/);
       assert.deepEqual(s.refunds(runId), []);
     } finally {
@@ -223,12 +238,7 @@ describe('autonomy phases: the same agent, rolled out step by step', () => {
         await s.waitForRun(runId, (x) => !x.pendingApprovals.some((p) => p.approvalId === a.approvalId));
       }
       // 10 USD is allowed outright by policy, so the phase's own group gates it like every other write.
-      assert.deepEqual(groups, [
-        'ticketing.create_ticket:support-leads',
-        'billing.issue_refund:support-leads',
-        'crm.add_note:support-leads',
-        'ticketing.update_ticket:support-leads',
-      ]);
+      assert.deepEqual(groups, ['ticketing.create_ticket:support-leads', 'billing.issue_refund:support-leads', 'crm.add_note:support-leads', 'ticketing.update_ticket:support-leads']);
       assert.equal(s.refunds(runId).length, 1);
     } finally {
       await s.cleanup();

@@ -56,7 +56,10 @@ describe('refund-assistant run with approval', () => {
       done.steps.map((x) => x.tool),
       ['crm.get_account', 'billing.get_invoice', 'ticketing.create_ticket', 'billing.issue_refund', 'crm.add_note', 'ticketing.update_ticket'],
     );
-    assert.ok(done.steps.every((x) => x.status === 'completed' && !x.result?.isError), JSON.stringify(done.steps));
+    assert.ok(
+      done.steps.every((x) => x.status === 'completed' && !x.result?.isError),
+      JSON.stringify(done.steps),
+    );
     assert.equal(done.pendingApprovals.length, 0);
     assert.equal(s.refunds(runId).length, 1, 'exactly one refund');
 

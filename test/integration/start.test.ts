@@ -25,7 +25,12 @@ describe('airlock start', () => {
     const env = await testEnv({ temporalPort, env: { AIRLOCK_API_PORT: String(apiPort) } });
     const proc = spawnNode(['--import', 'tsx', 'src/cli/main.ts', 'start'], env);
     try {
-      await waitFor(() => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status), (st) => st === 200, 90_000, '/readyz');
+      await waitFor(
+        () => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status),
+        (st) => st === 200,
+        90_000,
+        '/readyz',
+      );
       assert.ok(await listening(temporalPort), 'the dev server answers on its configured port');
       assert.match(proc.output(), /Airlock is running/);
       // The demo ticketing system (`servers.ticketing.demo`) is served over Streamable HTTP by the same process.
@@ -38,7 +43,12 @@ describe('airlock start', () => {
     }
     assert.equal(await listening(apiPort), false, 'the API is stopped');
     assert.equal(await listening(Number(env.AIRLOCK_DEMO_TICKETING_PORT)), false, 'the demo MCP server is stopped');
-    await waitFor(() => listening(temporalPort), (up) => !up, 15_000, 'the dev server to stop');
+    await waitFor(
+      () => listening(temporalPort),
+      (up) => !up,
+      15_000,
+      'the dev server to stop',
+    );
   });
 
   test('an API port already in use: exit 1 naming the port, and the dev server it started is stopped', async () => {

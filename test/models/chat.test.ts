@@ -47,7 +47,9 @@ describe('chat planner messages', () => {
   });
 
   test('tool definitions are server__tool functions with sanitized metadata', () => {
-    const defs = toolDefinitions([{ server: 'crm', tool: { name: 'get\u200Bnote', description: 'Reads\u{E0041} a note', inputSchema: { type: 'object', properties: { 'i\u200Bd': { type: 'string' } } } } }]);
+    const defs = toolDefinitions([
+      { server: 'crm', tool: { name: 'get\u200Bnote', description: 'Reads\u{E0041} a note', inputSchema: { type: 'object', properties: { 'i\u200Bd': { type: 'string' } } } } },
+    ]);
     assert.deepEqual(defs, [{ type: 'function', function: { name: 'crm__getnote', description: 'Reads a note', parameters: { type: 'object', properties: { id: { type: 'string' } } } } }]);
   });
 });

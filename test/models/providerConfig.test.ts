@@ -68,7 +68,15 @@ describe('model provider config', () => {
     );
     assert.equal(gpt!.kind === 'openai' && gpt!.apiKeyEnv, 'OPENAI_API_KEY');
     assert.deepEqual(
-      { apiKey: claude!.apiKey, residency: claude!.residency, clearance: claude!.clearance, price: claude!.price, streaming: claude!.streaming, maxTokens: claude!.maxTokens, timeout: claude!.timeout },
+      {
+        apiKey: claude!.apiKey,
+        residency: claude!.residency,
+        clearance: claude!.clearance,
+        price: claude!.price,
+        streaming: claude!.streaming,
+        maxTokens: claude!.maxTokens,
+        timeout: claude!.timeout,
+      },
       { apiKey: { file: '/run/secrets/anthropic' }, residency: 'eu', clearance: 'confidential', price: { inputPerMTok: 3, outputPerMTok: 15 }, streaming: true, maxTokens: 4096, timeout: 30_000 },
     );
     assert.deepEqual([local!.kind, local!.residency, local!.clearance, local!.apiKey], ['ollama', 'on-prem', 'restricted', undefined]);

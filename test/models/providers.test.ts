@@ -32,7 +32,11 @@ const openai: Wire<ChatRequest> = {
   kind: 'openai',
   start: (s, o) => startScriptedOpenAI(s, o),
   tools: (b) => (b.tools ?? []).map((t) => ({ name: t.function.name, description: t.function.description, schema: t.function.parameters })),
-  system: (b) => b.messages.filter((m) => m.role === 'system').map((m) => m.content ?? '').join('\n'),
+  system: (b) =>
+    b.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content ?? '')
+      .join('\n'),
   results: toolResults,
   authHeader: 'authorization',
   authValue: `Bearer ${KEY}`,
@@ -50,7 +54,11 @@ const ollama: Wire<OllamaChatRequest> = {
   kind: 'ollama',
   start: (s, o) => startScriptedOllama(s, o),
   tools: (b) => (b.tools ?? []).map((t) => ({ name: t.function.name, description: t.function.description, schema: t.function.parameters })),
-  system: (b) => b.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n'),
+  system: (b) =>
+    b.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n'),
   results: ollamaToolResults,
   authHeader: 'authorization',
   authValue: `Bearer ${KEY}`,
@@ -208,9 +216,7 @@ for (const wire of [openai, anthropic, ollama] as Array<Wire<unknown>>) {
 
       test('a refused connection is a network error', async () => {
         const port = await refusedPort();
-        await rejectsWith(planner(wire, `http://127.0.0.1:${port}${wire.kind === 'openai' ? '/v1' : ''}`, opts).plan(context()), ProviderError, (e) =>
-          assert.equal(e.kind, 'network', e.message),
-        );
+        await rejectsWith(planner(wire, `http://127.0.0.1:${port}${wire.kind === 'openai' ? '/v1' : ''}`, opts).plan(context()), ProviderError, (e) => assert.equal(e.kind, 'network', e.message));
       });
 
       test('malformed model output is a PlannerOutputError', async () => {
@@ -264,7 +270,11 @@ describe('provider credentials and cancellation', () => {
   test('Azure OpenAI: deployment URL, api-version and the api-key header', async () => {
     const s = await serve(openai as Wire<unknown>, [{ toolCall: { name: 'crm__get_account', args: { accountId: 'C-1' } } }]);
     const endpoint = s.baseUrl.replace(/\/v1$/, '');
-    const p = createProviderPlanner('azure', ProviderSchema.parse({ kind: 'openai', baseUrl: endpoint, model: 'gpt-4o', apiKey: { env: 'PROVIDER_KEY' }, azure: { apiVersion: '2024-10-21', deployment: 'plans' } }), ENV);
+    const p = createProviderPlanner(
+      'azure',
+      ProviderSchema.parse({ kind: 'openai', baseUrl: endpoint, model: 'gpt-4o', apiKey: { env: 'PROVIDER_KEY' }, azure: { apiVersion: '2024-10-21', deployment: 'plans' } }),
+      ENV,
+    );
     const res = await p.plan(context());
     assert.deepEqual(res.output, { kind: 'call', call: { server: 'crm', tool: 'get_account', args: { accountId: 'C-1' } } });
     const { path, headers } = s.received[0]!;

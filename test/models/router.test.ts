@@ -46,7 +46,10 @@ test('no cleared model fails closed; excluded models fall through the chain unti
   );
   const req = { task: 'plan', agent: 'refund-assistant', classification: 'internal' as const };
   assert.equal(route(config, { ...req, exclude: ['cloud'] }).model, 'onprem');
-  assert.throws(() => route(config, { ...req, exclude: ['cloud', 'onprem'] }), (e: unknown) => e instanceof RoutingError && e.kind === 'exhausted');
+  assert.throws(
+    () => route(config, { ...req, exclude: ['cloud', 'onprem'] }),
+    (e: unknown) => e instanceof RoutingError && e.kind === 'exhausted',
+  );
 });
 
 test('with no matching route the agent model serves, and the embedded planner may see any data', () => {

@@ -8,10 +8,8 @@ import { describe, test } from 'node:test';
 import { activityMetricsInterceptors, mcpErrorKind } from '../../src/observability/activityMetrics.js';
 import { observeApprovalDecision, registry } from '../../src/observability/metrics.js';
 
-const ctxOf = (activityType: string, aborted = false) =>
-  ({ info: { activityType }, cancellationSignal: aborted ? AbortSignal.abort() : new AbortController().signal }) as unknown as Context;
-const run = (activityType: string, args: unknown[], next: () => Promise<unknown>) =>
-  activityMetricsInterceptors(ctxOf(activityType)).inbound!.execute!({ args, headers: {} }, next);
+const ctxOf = (activityType: string, aborted = false) => ({ info: { activityType }, cancellationSignal: aborted ? AbortSignal.abort() : new AbortController().signal }) as unknown as Context;
+const run = (activityType: string, args: unknown[], next: () => Promise<unknown>) => activityMetricsInterceptors(ctxOf(activityType)).inbound!.execute!({ args, headers: {} }, next);
 const value = async (name: string, labels: Record<string, string>) => {
   const m = (await registry.getSingleMetric(name)!.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
   return m.reduce((s, v) => s + v.value, 0);
@@ -23,7 +21,10 @@ describe('activity metrics interceptor', () => {
     assert.deepEqual(await run('callTool', [call], async () => ({ isError: false, data: 1 })), { isError: false, data: 1 });
     await run('callTool', [call], async () => ({ isError: true, data: 'nope' }));
     const refused = ApplicationFailure.nonRetryable('quarantined', 'RegistryRefused');
-    await assert.rejects(run('callTool', [call], async () => Promise.reject(refused)), (e) => e === refused);
+    await assert.rejects(
+      run('callTool', [call], async () => Promise.reject(refused)),
+      (e) => e === refused,
+    );
     assert.equal(await value('airlock_tool_calls_total', { server: 'crm', tool: 'get_account', outcome: 'success' }), 1);
     assert.equal(await value('airlock_tool_calls_total', { server: 'crm', tool: 'get_account', outcome: 'tool_error' }), 1);
     assert.equal(await value('airlock_tool_calls_total', { server: 'crm', tool: 'get_account', outcome: 'failure' }), 1);

@@ -246,7 +246,10 @@ describe('fail closed', () => {
     assert.equal(d.outcome, 'deny', JSON.stringify(d));
     assert.ok(d.reason.includes(reasonPart), `reason "${d.reason}" should include "${reasonPart}"`);
     assert.ok(d.errors && d.errors.length > 0, 'errors are reported');
-    assert.ok(d.errors!.some((e) => e.includes(errorPart)), `errors ${JSON.stringify(d.errors)} should include "${errorPart}"`);
+    assert.ok(
+      d.errors!.some((e) => e.includes(errorPart)),
+      `errors ${JSON.stringify(d.errors)} should include "${errorPart}"`,
+    );
     assert.equal(d.approval, undefined);
   }
 
@@ -301,7 +304,10 @@ describe('fail closed', () => {
     const errored = PolicyEngine.load(DEMO, {
       authorize: () => ({
         type: 'success',
-        response: { decision: 'allow', diagnostics: { reason: ['refund-small'], errors: [{ policyId: 'refund-over-limit', error: { message: 'overflow', help: null, code: null, url: null, severity: null } }] } },
+        response: {
+          decision: 'allow',
+          diagnostics: { reason: ['refund-small'], errors: [{ policyId: 'refund-over-limit', error: { message: 'overflow', help: null, code: null, url: null, severity: null } }] },
+        },
         warnings: [],
       }),
     });
@@ -400,7 +406,9 @@ ${extra}`,
 
 describe('load errors name the file and line', () => {
   test('a syntax error in one policy file', () => {
-    const dir = demoCopy((d) => appendFileSync(join(d, 'support-desk.cedar'), '\n// a broken rule\n@id("broken")\npermit (principal, action, resource)\nwhen { principal.groups.contains("x") && };\n'));
+    const dir = demoCopy((d) =>
+      appendFileSync(join(d, 'support-desk.cedar'), '\n// a broken rule\n@id("broken")\npermit (principal, action, resource)\nwhen { principal.groups.contains("x") && };\n'),
+    );
     const text = readFileSync(join(dir, 'support-desk.cedar'), 'utf8');
     const err = loadError(dir);
     assert.equal(err.file, join(dir, 'support-desk.cedar'));
@@ -418,7 +426,14 @@ describe('load errors name the file and line', () => {
   });
 
   test('a policy reading args its action does not declare', () => {
-    const dir = demoCopy((d) => replaceIn(d, 'refunds.cedar', 'context.args.currency == "USD" &&\n  context.args.amount.greaterThan(decimal("0.0"))', 'context.args.currency == "USD" &&\n  context.args.customerTier == "gold" &&\n  context.args.amount.greaterThan(decimal("0.0"))'));
+    const dir = demoCopy((d) =>
+      replaceIn(
+        d,
+        'refunds.cedar',
+        'context.args.currency == "USD" &&\n  context.args.amount.greaterThan(decimal("0.0"))',
+        'context.args.currency == "USD" &&\n  context.args.customerTier == "gold" &&\n  context.args.amount.greaterThan(decimal("0.0"))',
+      ),
+    );
     const err = loadError(dir);
     assert.equal(err.file, join(dir, 'refunds.cedar'));
     assert.equal(err.line, lineOf(readFileSync(join(dir, 'refunds.cedar'), 'utf8'), 'customerTier'));
@@ -429,8 +444,18 @@ describe('load errors name the file and line', () => {
     ['bad quorum', '@quorum("2")', '@quorum("two")', /@quorum must be a whole number from 1 to 100, got "two"/],
     ['zero quorum', '@quorum("2")', '@quorum("0")', /@quorum must be a whole number/],
     ['bad duration', '@quorum("2")\n@expires("72h")', '@quorum("2")\n@expires("3 days")', /@expires: invalid duration "3 days"/],
-    ['bad escalation delay', '@quorum("2")\n@expires("72h")\n@escalate_to("finance-leads")\n@escalate_after("24h")', '@quorum("2")\n@expires("72h")\n@escalate_to("finance-leads")\n@escalate_after("1.5h")', /@escalate_after: invalid duration/],
-    ['escalation after expiry', '@quorum("2")\n@expires("72h")\n@escalate_to("finance-leads")\n@escalate_after("24h")', '@quorum("2")\n@expires("72h")\n@escalate_to("finance-leads")\n@escalate_after("4d")', /must be shorter than @expires/],
+    [
+      'bad escalation delay',
+      '@quorum("2")\n@expires("72h")\n@escalate_to("finance-leads")\n@escalate_after("24h")',
+      '@quorum("2")\n@expires("72h")\n@escalate_to("finance-leads")\n@escalate_after("1.5h")',
+      /@escalate_after: invalid duration/,
+    ],
+    [
+      'escalation after expiry',
+      '@quorum("2")\n@expires("72h")\n@escalate_to("finance-leads")\n@escalate_after("24h")',
+      '@quorum("2")\n@expires("72h")\n@escalate_to("finance-leads")\n@escalate_after("4d")',
+      /must be shorter than @expires/,
+    ],
     ['misspelt annotation', '@approval("finance")\n@quorum("2")', '@aproval("finance")\n@quorum("2")', /unknown annotation @aproval/],
     ['empty group', '@approval("finance")\n@quorum("2")', '@approval("")\n@quorum("2")', /@approval must name a group/],
   ];
@@ -500,7 +525,12 @@ describe('version', () => {
     assert.equal(PolicyEngine.load(demoCopy()).version, engine.version);
     const cosmetic = demoCopy((d) => {
       appendFileSync(join(d, 'refunds.cedar'), '\n\n// reviewed by finance, Q3\n');
-      replaceIn(d, 'support-desk.cedar', 'permit (principal, action == Airlock::Action::"crm.add_note", resource)', 'permit (\n  principal,\n  action == Airlock::Action::"crm.add_note",\n  resource\n)');
+      replaceIn(
+        d,
+        'support-desk.cedar',
+        'permit (principal, action == Airlock::Action::"crm.add_note", resource)',
+        'permit (\n  principal,\n  action == Airlock::Action::"crm.add_note",\n  resource\n)',
+      );
     });
     assert.equal(PolicyEngine.load(cosmetic).version, engine.version);
   });

@@ -38,7 +38,10 @@ const facts = (e: PolicyEngine, id: string): PolicyFacts => {
   assert.ok(p, `policy ${id} is loaded`);
   return p;
 };
-const lineOf = (file: string, marker: string) => readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1;
+const lineOf = (file: string, marker: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(marker)) + 1;
 
 describe('policy facts of the demo set', () => {
   const engine = PolicyEngine.load(DEMO);

@@ -102,7 +102,10 @@ writeFileSync(brokenFile, MISCONFIGURED.replace('dir: policies', 'dir: broken'))
 describe('governance readiness report', () => {
   test('the example configuration answers the six questions, linked to real lines', () => {
     const r = buildReadinessReport(loadConfig({ env }));
-    assert.deepEqual(r.questions.map((q) => q.id), ['execution', 'systems', 'identity', 'approvals', 'controls', 'independence']);
+    assert.deepEqual(
+      r.questions.map((q) => q.id),
+      ['execution', 'systems', 'identity', 'approvals', 'controls', 'independence'],
+    );
     assert.match(r.policyVersion ?? '', /^[0-9a-f]{16}$/);
     assert.equal(r.ok, true, JSON.stringify(r.gaps, null, 2));
     assert.deepEqual(codes(r), ['dev-issuer']);
@@ -112,7 +115,10 @@ describe('governance readiness report', () => {
     assert.match(systems!.answer, /billing \(restricted, owner finance-eng\): pinned by airlock-maintainers/);
     assert.match(identity!.answer, /embedded dev issuer/);
     // From the engine's facts: the policies whose conditions name the agent, and the tools it can reach.
-    assert.match(identity!.answer, /refund-assistant \(autonomous\) reaches 10 tools on crm, ticketing, billing, callable for users, service accounts, named by 3 policies \(refund-small, refund-finance-approval, refund-dual-finance-approval\)/);
+    assert.match(
+      identity!.answer,
+      /refund-assistant \(autonomous\) reaches 10 tools on crm, ticketing, billing, callable for users, service accounts, named by 3 policies \(refund-small, refund-finance-approval, refund-dual-finance-approval\)/,
+    );
     assert.match(approvals!.answer, /refund-finance-approval .*one approver from finance \(escalating to finance-leads after 24h\), expiring after 72h/);
     assert.match(approvals!.answer, /refund-dual-finance-approval .*2 distinct approvers from finance/);
     // The policy set in force, counted from the engine; pins are required by default.
@@ -130,7 +136,11 @@ describe('governance readiness report', () => {
         }
         const text = lineAt(l.file, l.line);
         if (l.file.endsWith('.cedar')) assert.ok(text.includes(`@id("${l.path}")`), `${l.file}:${l.line} is ${l.path}: ${text}`);
-        else assert.ok(l.path.split('.').some((seg) => text.includes(seg)), `${l.file}:${l.line} is ${l.path}: ${text}`);
+        else
+          assert.ok(
+            l.path.split('.').some((seg) => text.includes(seg)),
+            `${l.file}:${l.line} is ${l.path}: ${text}`,
+          );
       }
     }
     const autonomy = execution!.links.find((l) => l.path === 'agents.refund-assistant.autonomy')!;
@@ -153,13 +163,22 @@ describe('governance readiness report', () => {
     const [noOwner] = gapsOf(r, 'server-no-owner');
     assert.match(noOwner!.message, /server billing/);
     assert.equal(lineAt(badFile, noOwner!.link.line!), '  billing:');
-    assert.deepEqual(gapsOf(r, 'server-not-pinned').map((g) => g.link.path), ['servers.ledger']);
+    assert.deepEqual(
+      gapsOf(r, 'server-not-pinned').map((g) => g.link.path),
+      ['servers.ledger'],
+    );
     const unavailable = gapsOf(r, 'agent-server-unavailable');
-    assert.deepEqual(unavailable.map((g) => g.link.path), ['agents.refund-bot.servers.2']);
+    assert.deepEqual(
+      unavailable.map((g) => g.link.path),
+      ['agents.refund-bot.servers.2'],
+    );
     assert.match(unavailable[0]!.message, /ticketing, which is quarantined/);
     // Only the write tool no policy covers, only for the agent that executes: crm.add_note has a permit,
     // ticketing is quarantined (so its writes are unreachable), and viewer is read-only.
-    assert.deepEqual(gapsOf(r, 'write-tool-ungoverned').map((g) => g.message.match(/agent (\S+) can call write tool (\S+),/)!.slice(1)), [['refund-bot', 'billing.issue_refund']]);
+    assert.deepEqual(
+      gapsOf(r, 'write-tool-ungoverned').map((g) => g.message.match(/agent (\S+) can call write tool (\S+),/)!.slice(1)),
+      [['refund-bot', 'billing.issue_refund']],
+    );
     const [autonomous] = gapsOf(r, 'autonomous-without-approval');
     assert.match(autonomous!.message, /refund-bot is autonomous/);
     assert.match(lineAt(badFile, autonomous!.link.line!), /^\s+autonomy: autonomous/);
@@ -198,7 +217,13 @@ describe('governance readiness report', () => {
     const independence = (r: ReadinessReport) => {
       const q = r.questions.find((x) => x.id === 'independence')!;
       const { verdict, facets } = q.details as { verdict: string; facets: Facets };
-      return { answer: q.answer, verdict, independent: Object.entries(facets).filter(([, f]) => f.independent).map(([k]) => k) };
+      return {
+        answer: q.answer,
+        verdict,
+        independent: Object.entries(facets)
+          .filter(([, f]) => f.independent)
+          .map(([k]) => k),
+      };
     };
 
     const example = independence(buildReadinessReport(loadConfig({ env })));

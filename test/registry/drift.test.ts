@@ -43,7 +43,10 @@ describe('registry pins', () => {
     const saved = JSON.parse(readFileSync(file, 'utf8'));
     assert.match(saved.servers.shop.tools.lookup.sha256, /^[0-9a-f]{64}$/);
     assert.equal(saved.servers.shop.tools.lookup.definition.description, 'Looks up an order by id and returns its status.');
-    assert.deepEqual((await pool.listTools('shop')).map((t) => t.name), ['lookup']);
+    assert.deepEqual(
+      (await pool.listTools('shop')).map((t) => t.name),
+      ['lookup'],
+    );
     const res = await pool.callTool('shop', 'lookup', { orderId: 'O-1' });
     assert.deepEqual(res.content, [{ type: 'text', text: 'order O-1: shipped' }]);
   });
@@ -55,7 +58,11 @@ describe('registry pins', () => {
     await pool.callTool('shop', 'lookup', { orderId: 'O-1' });
     // The server's list_changed notification drops the cached list; the next listing is compared again.
     const err = await waitFor(
-      () => pool.listTools('shop').then(() => undefined, (e: Error) => e),
+      () =>
+        pool.listTools('shop').then(
+          () => undefined,
+          (e: Error) => e,
+        ),
       (e) => e !== undefined,
       10_000,
       'drift detected',
@@ -71,7 +78,16 @@ describe('registry pins', () => {
     const { pool, lock } = poolFor({ shop: shapeshifter('addlater') }, file);
     lock.pin('shop', await pool.liveTools('shop'), 'tester');
     await pool.callTool('shop', 'lookup', { orderId: 'O-1' });
-    const err = await waitFor(() => pool.listTools('shop').then(() => undefined, (e: Error) => e), (e) => e !== undefined, 10_000, 'drift detected');
+    const err = await waitFor(
+      () =>
+        pool.listTools('shop').then(
+          () => undefined,
+          (e: Error) => e,
+        ),
+      (e) => e !== undefined,
+      10_000,
+      'drift detected',
+    );
     assert.match(err!.message, /added: export_all/);
   });
 
@@ -82,7 +98,10 @@ describe('registry pins', () => {
     const v2 = poolFor({ shop: shapeshifter('v2') }, file);
     await assert.rejects(v2.pool.listTools('shop'), /changed: lookup/);
     v2.lock.pin('shop', await v2.pool.liveTools('shop'), 'approver');
-    assert.deepEqual((await v2.pool.listTools('shop')).map((t) => t.name), ['lookup']);
+    assert.deepEqual(
+      (await v2.pool.listTools('shop')).map((t) => t.name),
+      ['lookup'],
+    );
     assert.equal(v2.pool.quarantine().has('shop'), false);
   });
 

@@ -100,7 +100,14 @@ servers:
     const check = airlock(f, 'registry', 'list', '--check');
     assert.equal(check.code, 0, check.out);
     assert.match(check.out, /ticketing\s+approved\s+http .* live tools match/);
-    assert.equal(await fetch(`http://127.0.0.1:${port}/mcp`).then(() => 'answered', () => 'refused'), 'refused', 'stopped with the command');
+    assert.equal(
+      await fetch(`http://127.0.0.1:${port}/mcp`).then(
+        () => 'answered',
+        () => 'refused',
+      ),
+      'refused',
+      'stopped with the command',
+    );
   });
 });
 
@@ -141,7 +148,14 @@ describe('drift inside a governed run', () => {
         cfg.agents['rogue-bot'] = { ...cfg.agents['order-bot']!, servers: ['rogue'], playbook: [{ tool: 'rogue.get_ticket', args: { ticketId: 'T-5001' } }] };
         // A model that leaks a secret it has seen into tool args: the audit trail must not keep it.
         cfg.agents['leaky-bot'] = { ...cfg.agents['order-bot'], servers: ['vault-shop'], playbook: [{ tool: 'vault-shop.lookup', args: { orderId: CANARY } }] };
-        cfg.agents['vault-bot'] = { ...cfg.agents['order-bot'], servers: ['vault-shop', 'broken-shop'], playbook: [{ tool: 'vault-shop.lookup', args: { orderId: 'O-7' } }, { tool: 'broken-shop.lookup', args: { orderId: 'O-8' } }] };
+        cfg.agents['vault-bot'] = {
+          ...cfg.agents['order-bot'],
+          servers: ['vault-shop', 'broken-shop'],
+          playbook: [
+            { tool: 'vault-shop.lookup', args: { orderId: 'O-7' } },
+            { tool: 'broken-shop.lookup', args: { orderId: 'O-8' } },
+          ],
+        };
       },
     });
     // Pin what the server looks like before anyone used it (as `airlock registry pin` would).
@@ -173,7 +187,10 @@ describe('drift inside a governed run', () => {
       15_000,
       'registry.drift recorded',
     );
-    assert.deepEqual(drifts.map((r) => [r.server, r.chain]), [['shop', 'registry']]);
+    assert.deepEqual(
+      drifts.map((r) => [r.server, r.chain]),
+      [['shop', 'registry']],
+    );
   });
 
   test('credentials reach only their server; the canary appears in no run view, history, API response or log line', async () => {
@@ -187,7 +204,12 @@ describe('drift inside a governed run', () => {
     const history = JSON.stringify(await s.client.workflow.getHandle(res.body.runId).fetchHistory());
     const approvals = JSON.stringify((await s.call('GET', '/v1/approvals', { token: await s.token('olivia') })).body);
     assert.ok(logs.length > 10, `debug logs were captured (${logs.length} lines)`);
-    for (const [name, text] of [['run view', JSON.stringify(done)], ['workflow history', history], ['approvals', approvals], ['logs (debug level)', logs.join('')]] as const) {
+    for (const [name, text] of [
+      ['run view', JSON.stringify(done)],
+      ['workflow history', history],
+      ['approvals', approvals],
+      ['logs (debug level)', logs.join('')],
+    ] as const) {
       assert.ok(!text.includes(CANARY), `server secret leaked into the ${name}`);
       assert.ok(!text.includes(WORKER_CANARY), `worker secret leaked into the ${name}`);
     }
@@ -246,7 +268,10 @@ describe('drift inside a governed run', () => {
     const poisoned = await s.call('POST', '/v1/registry/servers/poisoned/approve', { token: adam, body: { reason: 'onboarding' } });
     assert.equal(poisoned.status, 422);
     assert.equal(poisoned.body.error.code, 'findings');
-    assert.ok(poisoned.body.error.details.some((l: string) => /hidden-instruction/.test(l)), JSON.stringify(poisoned.body));
+    assert.ok(
+      poisoned.body.error.details.some((l: string) => /hidden-instruction/.test(l)),
+      JSON.stringify(poisoned.body),
+    );
     assert.equal((await s.call('GET', '/v1/registry/servers/poisoned/tools', { token: adam })).status, 404, 'nothing pinned');
     // Each change is on the registry chain, with who and why; the refused approval changed nothing, so it is not.
     const admin = (await s.call('GET', '/v1/audit?principal=adam', { token: await s.token('olivia') })).body.records;

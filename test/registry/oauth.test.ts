@@ -80,7 +80,10 @@ describe('OAuth client credentials for HTTP MCP servers', () => {
   test('the token is obtained for the server audience and sent on every request', async () => {
     const from = mcp.seen.length; // what this test's requests carried, whatever ran before it
     const p = pool({ PROTECTED_MCP_SECRET: SECRET });
-    assert.deepEqual((await p.liveTools('protected')).map((t) => t.name), ['whoami']);
+    assert.deepEqual(
+      (await p.liveTools('protected')).map((t) => t.name),
+      ['whoami'],
+    );
     const res = await p.callTool('protected', 'whoami', {});
     assert.deepEqual(res.content, [{ type: 'text', text: 'caller svc-reporter' }]);
     const mine = mcp.seen.slice(from);

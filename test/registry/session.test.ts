@@ -30,7 +30,10 @@ test('after the HTTP server restarts, one call fails with the lost session and t
     const errors: string[] = [];
     let answer: string | undefined;
     for (let i = 0; i < 5 && answer === undefined; i++) answer = await text().catch((err: Error) => void errors.push(err.message));
-    assert.ok(errors.some((m) => /session \S+ not found/.test(m)), `the server refused the lost session: ${errors.join(' | ')}`);
+    assert.ok(
+      errors.some((m) => /session \S+ not found/.test(m)),
+      `the server refused the lost session: ${errors.join(' | ')}`,
+    );
     assert.equal(answer, '2:hi', 'a new session on the restarted server');
   } finally {
     await pool.close();

@@ -110,7 +110,11 @@ describe('third-party MCP servers under the registry', () => {
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const done = await s.waitForRun(res.body.runId, (v) => v.status === 'failed');
     const [echo, sum, file, create, graph, upgraded] = done.steps;
-    assert.deepEqual(done.steps.slice(0, 5).map((x) => x.status), ['completed', 'completed', 'completed', 'completed', 'completed'], JSON.stringify(done.steps));
+    assert.deepEqual(
+      done.steps.slice(0, 5).map((x) => x.status),
+      ['completed', 'completed', 'completed', 'completed', 'completed'],
+      JSON.stringify(done.steps),
+    );
     assert.match(JSON.stringify(echo!.result!.data), /hello/);
     assert.match(JSON.stringify(sum!.result!.data), /5/);
     assert.match(JSON.stringify(file!.result!.data), /hello from the filesystem server/);

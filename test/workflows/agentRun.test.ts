@@ -126,7 +126,8 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
   test('an edit is re-decided by policy: an allowed edit runs with the edited args, under a new approval', async () => {
     const { handle, script } = await start({
       plan: [{ kind: 'call', call: REFUND }],
-      policy: (args) => (Number(args.amount) > 500 ? { outcome: 'require_approval', reason: 'over 500', approval: { group: 'finance', quorum: 1, expiresAfterMs: HOUR } } : { outcome: 'allow', reason: 'small' }),
+      policy: (args) =>
+        Number(args.amount) > 500 ? { outcome: 'require_approval', reason: 'over 500', approval: { group: 'finance', quorum: 1, expiresAfterMs: HOUR } } : { outcome: 'allow', reason: 'small' },
     });
     const a = (await waitFor(handle, (v) => v.status === 'awaiting_approval')).pendingApprovals[0]!;
     const edited = await handle.executeUpdate(decideApprovalUpdate, vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'approve', args: { invoiceId: 'INV-1', amount: 400 } }));
@@ -135,7 +136,10 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
     assert.equal(edited.editedBy, 'bob');
     const done = await handle.result();
     assert.equal(done.approvals.find((x) => x.approvalId === a.approvalId)!.status, 'superseded');
-    assert.deepEqual(script.called.map((c) => c.args.amount), [400]);
+    assert.deepEqual(
+      script.called.map((c) => c.args.amount),
+      [400],
+    );
   });
 
   test('an unanswered approval expires on its durable timer: the run is rejected and the tool never called', async () => {

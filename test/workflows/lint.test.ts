@@ -16,7 +16,10 @@ test('workflow files import only deterministic modules', () => {
     for (const m of src.matchAll(/^import\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)) {
       const [, typeOnly, spec] = m;
       if (typeOnly) continue; // erased at compile time
-      assert.ok(ALLOWED.some((re) => re.test(spec!)), `${f} imports "${spec}", which is not allowed in workflow code`);
+      assert.ok(
+        ALLOWED.some((re) => re.test(spec!)),
+        `${f} imports "${spec}", which is not allowed in workflow code`,
+      );
     }
     assert.doesNotMatch(src, /\bprocess\.env\b|\bfetch\(|\bsetInterval\(/, `${f} uses I/O or non-deterministic APIs`);
   }

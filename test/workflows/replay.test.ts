@@ -43,7 +43,10 @@ describe('workflow replay', () => {
     await s.waitForRun(rejected, (x) => x.status === 'rejected');
 
     const histories = [];
-    for (const [name, id] of [['approved', approved], ['rejected', rejected]] as const) {
+    for (const [name, id] of [
+      ['approved', approved],
+      ['rejected', rejected],
+    ] as const) {
       const history = await s.client.workflow.getHandle(id).fetchHistory();
       histories.push({ workflowId: id, history });
       if (record) {

@@ -31,9 +31,7 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
         owner: s.owner ?? null,
         classification: s.classification,
         allowedTools: s.tools ?? null,
-        pinned: pins.servers[id]
-          ? { at: pins.servers[id].pinnedAt, by: pins.servers[id].pinnedBy, tools: Object.keys(pins.servers[id].tools), override: pins.servers[id].override ?? null }
-          : null,
+        pinned: pins.servers[id] ? { at: pins.servers[id].pinnedAt, by: pins.servers[id].pinnedBy, tools: Object.keys(pins.servers[id].tools), override: pins.servers[id].override ?? null } : null,
       })),
     });
   });
@@ -77,9 +75,7 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
     }
     const pinned = scan.pinned[0]!;
     const entry = { status: 'approved' as const, by: p.subject, at: new Date().toISOString(), reason: body.reason };
-    await auditFirst(() =>
-      registryAudit.record('registry.approved', server, p.subject, 'approved', { reason: body.reason, pinnedTools: pinned.tools, overriddenFindings: pinned.overridden }),
-    );
+    await auditFirst(() => registryAudit.record('registry.approved', server, p.subject, 'approved', { reason: body.reason, pinnedTools: pinned.tools, overriddenFindings: pinned.overridden }));
     statuses.set(server, entry);
     logOf(req).warn({ server, ...entry, tools: pinned.tools }, 'MCP server approved and pinned');
     res.json({ server, ...entry, pinnedTools: pinned.tools, overriddenFindings: pinned.overridden });

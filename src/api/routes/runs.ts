@@ -37,8 +37,7 @@ export function runRoutes({ config, client }: Pick<ApiDeps, 'config' | 'client'>
     const body = StartRunBodySchema.parse(req.body);
     // The map, not `config.agents[...]`, answers: an agent named like an Object.prototype key is unknown too.
     const validate = inputValidators.get(body.agent);
-    if (!validate)
-      throw new ApiError(ErrorCode.UnknownAgent, `unknown agent "${body.agent}" (known: ${Object.keys(config.agents).join(', ')})`);
+    if (!validate) throw new ApiError(ErrorCode.UnknownAgent, `unknown agent "${body.agent}" (known: ${Object.keys(config.agents).join(', ')})`);
     if (!validate(body.input)) throw new ApiError(ErrorCode.InvalidInput, `input does not match agent ${body.agent}: ${ajv.errorsText(validate.errors)}`);
 
     const runId = runIdFor(p.subject, req.header('idempotency-key'));
@@ -75,11 +74,7 @@ export function runRoutes({ config, client }: Pick<ApiDeps, 'config' | 'client'>
 }
 
 /** Starts the run's workflow; a start with the same id (a repeated Idempotency-Key) finds the run already there. */
-async function startRun(
-  client: Client,
-  taskQueue: string,
-  run: { runId: string; args: RunInput; agent: string; requester: string },
-): Promise<void> {
+async function startRun(client: Client, taskQueue: string, run: { runId: string; args: RunInput; agent: string; requester: string }): Promise<void> {
   try {
     await client.workflow.start(agentRunWorkflow, {
       workflowId: run.runId,

@@ -17,16 +17,24 @@ export function approvals(m: Model): ReadinessAnswer {
       for (const t of tools) {
         if (t.permits!.length || t.approvals!.length) continue;
         const i = a.servers.indexOf(t.action.split('.')[0]!);
-        const why = !t.declared
-          ? `it is not declared in the policy schema (${SCHEMA_FILE})`
-          : `no policy permits it${t.forbids!.length ? ` (only forbids: ${t.forbids!.join(', ')})` : ''}`;
+        const why = !t.declared ? `it is not declared in the policy schema (${SCHEMA_FILE})` : `no policy permits it${t.forbids!.length ? ` (only forbids: ${t.forbids!.join(', ')})` : ''}`;
         gaps.push(
-          gap('error', 'write-tool-ungoverned', `agent ${name} can call write tool ${t.action}, but ${why}: every call is denied. Add a policy, or leave the tool out of servers.<id>.tools`, m.cfg.link(['agents', name, 'servers', i])),
+          gap(
+            'error',
+            'write-tool-ungoverned',
+            `agent ${name} can call write tool ${t.action}, but ${why}: every call is denied. Add a policy, or leave the tool out of servers.<id>.tools`,
+            m.cfg.link(['agents', name, 'servers', i]),
+          ),
         );
       }
       if (a.autonomy === 'autonomous' && tools.length > 0 && !tools.some((t) => t.approvals!.length > 0))
         gaps.push(
-          gap('error', 'autonomous-without-approval', `agent ${name} is autonomous and no approval policy (@approval) covers any of its ${plural(tools.length, 'write tool')} (${tools.map((t) => t.action).join(', ')}): every write the policies permit runs without a human`, m.cfg.link(['agents', name, 'autonomy'])),
+          gap(
+            'error',
+            'autonomous-without-approval',
+            `agent ${name} is autonomous and no approval policy (@approval) covers any of its ${plural(tools.length, 'write tool')} (${tools.map((t) => t.action).join(', ')}): every write the policies permit runs without a human`,
+            m.cfg.link(['agents', name, 'autonomy']),
+          ),
         );
     }
     return {

@@ -26,7 +26,9 @@ export function controls(m: Model): ReadinessAnswer {
   const metricsUrl = `http://${config.api.host}:${config.api.port}/metrics`;
   const otlp = obs.otlp?.endpoint ?? config.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null;
   if (!metricsOn && !otlp)
-    gaps.push(gap('warning', 'monitoring-off', 'observability.metrics is disabled and no OTLP endpoint is set: nothing monitors tool calls outside the logs', m.cfg.link(['observability', 'metrics'])));
+    gaps.push(
+      gap('warning', 'monitoring-off', 'observability.metrics is disabled and no OTLP endpoint is set: nothing monitors tool calls outside the logs', m.cfg.link(['observability', 'metrics'])),
+    );
 
   const steps = CONTROL_STEPS.map((s) => s.check);
   const policyDesc =

@@ -14,8 +14,7 @@ export function execution(m: Model): ReadinessAnswer {
   const agents = Object.entries(m.config.agents).map(([name, a]) => {
     a.servers.forEach((s, i) => {
       const st = m.servers.get(s)!.status;
-      if (st !== 'approved')
-        gaps.push(gap('error', 'agent-server-unavailable', `agent ${name} uses server ${s}, which is ${st}: its tools are refused`, m.cfg.link(['agents', name, 'servers', i])));
+      if (st !== 'approved') gaps.push(gap('error', 'agent-server-unavailable', `agent ${name} uses server ${s}, which is ${st}: its tools are refused`, m.cfg.link(['agents', name, 'servers', i])));
     });
     const tools = m.agentTools(name);
     return {

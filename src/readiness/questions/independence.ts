@@ -42,9 +42,17 @@ export function independence(m: Model): ReadinessAnswer {
   const facets: Record<'models' | 'workflows' | 'connectors' | 'policies', Facet> = {
     models: unnamed.length
       ? { independent: false, because: `${list(unnamed)} name no model in config and run on the default (embedded)` }
-      : { independent: true, because: agentNames.length ? `${models.map((x) => `${x.agent} → ${x.model}`).join(', ')}, each set in config (agents.<name>.model${config.routing.routes.length ? ', routing.routes' : ''})` : 'no agents are configured' },
+      : {
+          independent: true,
+          because: agentNames.length
+            ? `${models.map((x) => `${x.agent} → ${x.model}`).join(', ')}, each set in config (agents.<name>.model${config.routing.routes.length ? ', routing.routes' : ''})`
+            : 'no agents are configured',
+        },
     workflows: uncertified.length
-      ? { independent: false, because: `playbook steps call tools their agent cannot reach as certified, so the workflow waits on a connector change: ${uncertified.map((w) => `${w.agent} (${w.uncertifiedSteps.join(', ')})`).join('; ')}` }
+      ? {
+          independent: false,
+          because: `playbook steps call tools their agent cannot reach as certified, so the workflow waits on a connector change: ${uncertified.map((w) => `${w.agent} (${w.uncertifiedSteps.join(', ')})`).join('; ')}`,
+        }
       : {
           independent: true,
           because: `${withPlaybook.length ? `${withPlaybook.length === 1 ? 'the playbook' : 'the playbooks'} of ${list(withPlaybook)} ${withPlaybook.length === 1 ? 'calls' : 'call'} only certified tools of the agent's own servers` : 'no agent has a playbook'}; each run keeps the agent settings it started with`,

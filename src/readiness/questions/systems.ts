@@ -15,8 +15,7 @@ export function systems(m: Model): ReadinessAnswer {
     const v = m.servers.get(id)!;
     const here = m.cfg.link(['servers', id]);
     if (v.status !== 'retired') {
-      if (!s.owner)
-        gaps.push(gap(v.status === 'approved' ? 'error' : 'warning', 'server-no-owner', `server ${id} (${v.status}) has no owner: no team is accountable for it`, here));
+      if (!s.owner) gaps.push(gap(v.status === 'approved' ? 'error' : 'warning', 'server-no-owner', `server ${id} (${v.status}) has no owner: no team is accountable for it`, here));
       if (!v.pins && !(m.lock instanceof Error)) {
         const consequence = config.registry.requirePins ? 'its calls fail closed' : 'its tools are called without review (registry.requirePins is off)';
         gaps.push(
@@ -27,7 +26,12 @@ export function systems(m: Model): ReadinessAnswer {
       }
       if (v.pins?.override)
         gaps.push(
-          gap('warning', 'server-findings-overridden', `server ${id} was pinned by ${v.pins.override.by} over ${plural(v.pins.override.findings.length, 'scanner finding')}: ${v.pins.override.reason}`, m.lockLoc.link(['servers', id, 'override'])),
+          gap(
+            'warning',
+            'server-findings-overridden',
+            `server ${id} was pinned by ${v.pins.override.by} over ${plural(v.pins.override.findings.length, 'scanner finding')}: ${v.pins.override.reason}`,
+            m.lockLoc.link(['servers', id, 'override']),
+          ),
         );
     }
     return {
@@ -44,7 +48,9 @@ export function systems(m: Model): ReadinessAnswer {
       findingsOverride: v.pins?.override ?? null,
       allowedTools: s.tools ?? null,
       tools: v.tools,
-      agents: Object.entries(config.agents).filter(([, a]) => a.servers.includes(id)).map(([n]) => n),
+      agents: Object.entries(config.agents)
+        .filter(([, a]) => a.servers.includes(id))
+        .map(([n]) => n),
     };
   });
   const approved = rows.filter((r) => r.status === 'approved');
@@ -56,11 +62,20 @@ export function systems(m: Model): ReadinessAnswer {
       ? 'No MCP servers are in the catalog.'
       : `${plural(rows.length, 'MCP server')} in the catalog, ${approved.length} approved and callable. ` +
         `${approved.map(cert).join('; ')}.` +
-        (rows.length > approved.length ? ` Not callable: ${rows.filter((r) => r.status !== 'approved').map((r) => `${r.id} (${r.status})`).join(', ')}.` : '');
+        (rows.length > approved.length
+          ? ` Not callable: ${rows
+              .filter((r) => r.status !== 'approved')
+              .map((r) => `${r.id} (${r.status})`)
+              .join(', ')}.`
+          : '');
   const links = [
     ...Object.keys(config.servers).map((id) => m.cfg.link(['servers', id])),
-    ...Object.keys(config.servers).filter((id) => m.servers.get(id)!.pins).map((id) => m.lockLoc.link(['servers', id])),
-    ...Object.keys(config.servers).filter((id) => m.servers.get(id)!.statusChange).map((id) => m.statusLoc.link(['servers', id])),
+    ...Object.keys(config.servers)
+      .filter((id) => m.servers.get(id)!.pins)
+      .map((id) => m.lockLoc.link(['servers', id])),
+    ...Object.keys(config.servers)
+      .filter((id) => m.servers.get(id)!.statusChange)
+      .map((id) => m.statusLoc.link(['servers', id])),
   ];
   return { id: 'systems', question: QUESTIONS.systems, answer, details: { lockFile: config.registry.lockFile, statusFile: m.statusLoc.file, servers: rows }, links, gaps };
 }
