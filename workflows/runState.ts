@@ -23,6 +23,8 @@ export class RunState {
   risk: Risk = 'low';
   usage: RunUsage = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
   finalModel?: ModelUse;
+  /** Decisions on args an approver edited, by step: what runs (and is audited) instead of the first decision. */
+  readonly editDecisions = new Map<number, Decision>();
   /** Audit events not yet written; each carries an id fixed here, so writing it again is a no-op. */
   private auditQueue: AuditEventInput[] = [];
   private auditSeq = 0;

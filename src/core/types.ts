@@ -174,6 +174,8 @@ export interface StepView {
   error?: string;
   /** The model that proposed this step. */
   model?: ModelUse;
+  /** The graph node that made the call (agents written as graphs). */
+  node?: string;
 }
 
 export interface RunView {
