@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const NODE_BUILTINS = { group: ['node:*'], message: 'workflow and core code is deterministic and pure: no Node built-ins (I/O belongs in activities/ or src/)' };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.airlock/**', 'bench/results/**', 'test/fixtures/histories/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '.airlock/**', '.airlock-build/**', 'bench/results/**', 'test/fixtures/histories/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -23,3 +23,32 @@ if (!g.crypto) {
   };
   g.crypto = { getRandomValues, randomUUID };
 }
+if (!g.AbortSignal) {
+  // The sandbox has AbortController (so signals exist) but no global AbortSignal, which LangChain core reads when it
+  // merges two signals (mergeConfigs: `"any" in AbortSignal`, a ReferenceError here) or applies a `timeout` config.
+  // `any` and `abort` only compose controllers, which is deterministic. `timeout` would abort on the host's wall clock,
+  // outside any workflow activation: it throws instead (leave LangChain/LangGraph timeouts unset; activities have theirs).
+  const NativeAbortSignal = new AbortController().signal.constructor as typeof AbortSignal;
+  class SandboxAbortSignal {
+    static [Symbol.hasInstance](x: unknown): boolean {
+      return x instanceof NativeAbortSignal;
+    }
+    static any(signals: Iterable<AbortSignal>): AbortSignal {
+      const list = [...signals];
+      const controller = new AbortController();
+      const aborted = list.find((s) => s.aborted);
+      if (aborted) controller.abort(aborted.reason);
+      else for (const s of list) s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+      return controller.signal;
+    }
+    static abort(reason?: unknown): AbortSignal {
+      const controller = new AbortController();
+      controller.abort(reason);
+      return controller.signal;
+    }
+    static timeout(ms: number): AbortSignal {
+      throw new Error(`AbortSignal.timeout(${ms}) is not available in workflow code: it needs a wall clock. Leave LangChain/LangGraph timeouts unset; activities have their own`);
+    }
+  }
+  g.AbortSignal = SandboxAbortSignal;
+}

@@ -1,5 +1,5 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
@@ -116,6 +116,7 @@ export function loadConfig(opts: LoadOptions = {}): AirlockConfig {
   cfg.policy.dir = resolve(dirname(file), cfg.policy.dir);
   cfg.registry.lockFile = resolve(dirname(file), cfg.registry.lockFile);
   for (const s of Object.values(cfg.servers)) if (s.transport === 'http' && s.demo) s.demo.module = resolve(dirname(file), s.demo.module);
+  for (const a of Object.values(cfg.agents)) if (a.graph) a.graph = resolve(dirname(file), a.graph);
   opts.overrides?.(cfg);
   checkReferences(cfg, file, lineOf);
   return { ...cfg, root: ROOT, configFile: file, logLevel: env.AIRLOCK_LOG_LEVEL, env: rawEnv };
@@ -140,6 +141,9 @@ function checkReferences(cfg: FileConfig, file: string, lineOf: (p: PropertyKey[
     agent.servers.forEach((s, i) => {
       if (!cfg.servers[s]) throw new ConfigError(`agents.${name}.servers: unknown server "${s}"`, file, lineOf(['agents', name, 'servers', i]));
     });
+    // Only the file is checked here; the worker loads, checks and bundles the module (src/worker/agents.ts).
+    if (agent.graph && !(existsSync(agent.graph) && statSync(agent.graph).isFile()))
+      throw new ConfigError(`agents.${name}.graph: no such file ${agent.graph}`, file, lineOf(['agents', name, 'graph']));
     if (agent.model !== 'embedded' && !cfg.models[agent.model]) throw new ConfigError(`agents.${name}.model: unknown model provider "${agent.model}"`, file, lineOf(['agents', name, 'model']));
     try {
       ajv.compile(agent.inputSchema);
@@ -204,5 +208,6 @@ export function agentSpec(config: AirlockConfig, name: string): AgentSpec {
     approvalDefaults: { group: agent.approvals.group, expiresMs: agent.approvals.expiresAfter },
     localPlanning: agent.model === 'embedded' && !config.routing.routes.some((r) => (r.task === 'plan' || r.task === '*') && (!r.agents || r.agents.includes(name))),
     ...(agent.budget || config.routing.budgets.perRun ? { budget: agent.budget ?? config.routing.budgets.perRun } : {}),
+    ...(agent.graph ? { graph: true } : {}),
   };
 }

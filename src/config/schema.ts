@@ -97,6 +97,11 @@ export const AgentSchema = z.strictObject({
   servers: z.array(Id).min(1),
   /** Model provider name (`embedded` or a configured provider). */
   model: z.string().default('embedded'),
+  /**
+   * The agent's LangGraph graph: a module, relative to the config file, that default-exports `defineAgent(build)`
+   * (`import { defineAgent } from 'airlock/agent'`). The worker bundles it into the workflow sandbox.
+   */
+  graph: z.string().min(1).optional(),
   maxSteps: z.number().int().min(1).max(10_000).default(20),
   /** Model budget of each run of this agent (default: routing.budgets.perRun). */
   budget: z.strictObject({ tokens: z.number().int().positive().optional(), costUsd: z.number().positive().optional() }).optional(),

@@ -73,12 +73,14 @@ export async function createWorkerParts(config: AirlockConfig, log: Logger): Pro
 }
 
 export async function createWorker(config: AirlockConfig, connection: NativeConnection, log: Logger): Promise<AirlockWorker> {
+  // First: a broken agent module (agents.<name>.graph) stops the start before any store or MCP server is opened.
+  const bundle = await workflowBundle(config);
   const { activities, pool, audit } = await createWorkerParts(config, log);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: bundle,
     activities,
     // Spans (when tracing exports) and tool-call / policy / MCP-error metrics, outside the activity code.
     interceptors: { activity: [tracingActivityInterceptors, activityMetricsInterceptors] },
