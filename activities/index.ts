@@ -6,6 +6,7 @@ import type { Redactor } from '../src/audit/redact.js';
 import type { AuditStore } from '../src/audit/types.js';
 import type { BlobStore } from '../src/blobs/store.js';
 import { createAuditActivities, createAuditWriter } from './audit.js';
+import { createChatActivities } from './chat.js';
 import { createControlActivities } from './control.js';
 import { createMcpActivities } from './mcp.js';
 import { createModelActivities } from './model.js';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
   const withWriter = { ...deps, writer: createAuditWriter(deps) };
   return {
     ...createModelActivities(withWriter),
+    ...createChatActivities(withWriter),
     ...createControlActivities(withWriter),
     ...createMcpActivities(withWriter),
     ...createAuditActivities(withWriter),

@@ -1,14 +1,16 @@
 // One planner over any LangChain chat model with tool calling (OpenAI and compatible endpoints,
-// Anthropic, Ollama). It decides what the model sees and how its answer becomes a plan step; the
-// provider clients themselves are built in providers.ts.
+// Anthropic, Ollama). It decides what the model sees and how its answer becomes a plan step (or, for
+// an agent's own graph, a chat answer); the provider clients themselves are built in providers.ts.
+import { randomUUID } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { sanitizeJson, sanitizeText } from '../core/sanitize.js';
 import type { Json, JsonObject, StepView } from '../core/types.js';
-import { PlannerOutputError, ProviderError, type PlanContext, type Planner, type PlanResult, type ToolInfo } from './types.js';
+import { TOOL_NAME_SEPARATOR } from '../agent/types.js';
+import { PlannerOutputError, ProviderError, type ChatResult, type ChatTurn, type PlanContext, type Planner, type PlanResult, type ToolInfo } from './types.js';
 
 /** Tool names sent to the model are `server__tool` (function names may not contain dots). */
-export const TOOL_NAME_SEPARATOR = '__';
+export { TOOL_NAME_SEPARATOR };
 
 /** Appended to every system prompt. */
 export const UNTRUSTED_DATA_NOTICE =
@@ -45,17 +47,30 @@ export class ChatModelPlanner implements Planner {
   ) {}
 
   async plan(ctx: PlanContext, { signal }: { signal?: AbortSignal } = {}): Promise<PlanResult> {
+    const msg = await this.call(buildMessages(ctx), toolDefinitions(ctx.tools), signal);
+    return { output: this.toPlanOutput(msg, ctx.tools), usage: usageOf(msg), model: modelId(msg) ?? this.opts.model };
+  }
+
+  /** One turn of an agent's graph: the messages as given, the tools as offered; every tool call comes back. */
+  async chat(turn: ChatTurn, { signal }: { signal?: AbortSignal } = {}): Promise<ChatResult> {
+    const tools: FunctionTool[] = turn.tools.map((t) => ({
+      type: 'function',
+      function: { name: t.function.name, description: t.function.description ?? '', parameters: t.function.parameters ?? { type: 'object', properties: {} } },
+    }));
+    const msg = await this.call(turn.messages, tools, signal);
+    return { message: this.toChatMessage(msg), usage: usageOf(msg), model: modelId(msg) ?? this.opts.model };
+  }
+
+  /** Calls the model once with the tools bound; client failures come back as ProviderErrors. */
+  private async call(messages: BaseMessage[], tools: FunctionTool[], signal: AbortSignal | undefined): Promise<AIMessage | AIMessageChunk> {
     signal?.throwIfAborted();
     const { chat, secrets } = this.connect();
     if (typeof chat.bindTools !== 'function') throw new ProviderError(this.name, 'bad_request', `${this.opts.kind} model ${this.opts.model} does not support tool calling`);
-    const tools = toolDefinitions(ctx.tools);
-    const messages = buildMessages(ctx);
     const timeout = AbortSignal.timeout(this.opts.timeout);
     const callSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const bound = chat.bindTools(tools);
-    let msg: AIMessage | AIMessageChunk;
     try {
-      msg = await untilAborted(callSignal, async () => {
+      return await untilAborted(callSignal, async () => {
         if (!this.opts.streaming) return (await bound.invoke(messages, { signal: callSignal })) as AIMessage;
         let acc: AIMessageChunk | undefined;
         for await (const chunk of await bound.stream(messages, { signal: callSignal })) acc = acc ? acc.concat(chunk as AIMessageChunk) : (chunk as AIMessageChunk);
@@ -68,11 +83,6 @@ export class ChatModelPlanner implements Planner {
       if (signal?.aborted) throw signal.reason;
       throw toProviderError(this.name, this.opts.kind, err, { timedOut: timeout.aborted, timeoutMs: this.opts.timeout, secrets });
     }
-    return {
-      output: this.toPlanOutput(msg, ctx.tools),
-      usage: { inputTokens: msg.usage_metadata?.input_tokens ?? 0, outputTokens: msg.usage_metadata?.output_tokens ?? 0 },
-      model: modelId(msg) ?? this.opts.model,
-    };
   }
 
   private connect(): { chat: BaseChatModel; secrets: string[] } {
@@ -91,12 +101,7 @@ export class ChatModelPlanner implements Planner {
   }
 
   private toPlanOutput(msg: AIMessage | AIMessageChunk, tools: ToolInfo[]): PlanResult['output'] {
-    const invalid = msg.invalid_tool_calls ?? [];
-    if (invalid.length > 0) {
-      const bad = invalid[0]!;
-      throw new PlannerOutputError(`${this.label()} called "${sanitizeText(bad.name ?? '')}" with arguments that are not a JSON object (${clean(bad.error ?? 'malformed', [])})`);
-    }
-    if (truncated(msg)) throw new PlannerOutputError(`${this.label()} stopped at its token limit (maxTokens) before finishing its answer`);
+    this.checkComplete(msg);
     const call = msg.tool_calls?.[0];
     if (!call) {
       const text = sanitizeText(textOf(msg.content)).trim();
@@ -109,6 +114,29 @@ export class ChatModelPlanner implements Planner {
     const args = call.args as unknown;
     if (!args || typeof args !== 'object' || Array.isArray(args)) throw new PlannerOutputError(`${this.label()} called ${call.name} with arguments that are not a JSON object`);
     return { kind: 'call', call: { ...target, args: args as JsonObject } };
+  }
+  private toChatMessage(msg: AIMessage | AIMessageChunk): ChatResult['message'] {
+    this.checkComplete(msg);
+    const toolCalls = (msg.tool_calls ?? []).map((call) => {
+      if (msg instanceof AIMessageChunk) strictArgs(msg, call.id, this.label(), call.name);
+      const args = call.args as unknown;
+      if (!args || typeof args !== 'object' || Array.isArray(args)) throw new PlannerOutputError(`${this.label()} called ${sanitizeText(call.name)} with arguments that are not a JSON object`);
+      // Every call needs an id for its tool message; a provider that sends none gets one that is unique in the run.
+      return { id: call.id || `call_${randomUUID()}`, name: call.name, args: args as JsonObject };
+    });
+    const content = sanitizeText(textOf(msg.content));
+    if (toolCalls.length === 0 && !content.trim()) throw new PlannerOutputError(`${this.label()} returned neither a tool call nor an answer`);
+    return { content, toolCalls };
+  }
+
+  /** A malformed tool call or an answer cut off at maxTokens is unusable (a repair is asked for). */
+  private checkComplete(msg: AIMessage | AIMessageChunk): void {
+    const invalid = msg.invalid_tool_calls ?? [];
+    if (invalid.length > 0) {
+      const bad = invalid[0]!;
+      throw new PlannerOutputError(`${this.label()} called "${sanitizeText(bad.name ?? '')}" with arguments that are not a JSON object (${clean(bad.error ?? 'malformed', [])})`);
+    }
+    if (truncated(msg)) throw new PlannerOutputError(`${this.label()} stopped at its token limit (maxTokens) before finishing its answer`);
   }
 }
 
@@ -206,13 +234,18 @@ function truncated(msg: AIMessage | AIMessageChunk): boolean {
   return reasons.includes('length') || reasons.includes('max_tokens');
 }
 
+function usageOf(msg: AIMessage | AIMessageChunk): PlanResult['usage'] {
+  return { inputTokens: msg.usage_metadata?.input_tokens ?? 0, outputTokens: msg.usage_metadata?.output_tokens ?? 0 };
+}
+
 function modelId(msg: AIMessage | AIMessageChunk): string | undefined {
   const meta = { ...msg.additional_kwargs, ...msg.response_metadata } as Record<string, unknown>;
   for (const k of ['model_name', 'model']) if (typeof meta[k] === 'string' && meta[k]) return meta[k] as string;
   return undefined;
 }
 
-function textOf(content: AIMessage['content']): string {
+/** The text of a message's content (string, or the text parts of a content array). */
+export function textOf(content: AIMessage['content']): string {
   if (typeof content === 'string') return content;
   return content.map((b) => (typeof b === 'string' ? b : b.type === 'text' && typeof (b as { text?: unknown }).text === 'string' ? (b as { text: string }).text : '')).join('');
 }

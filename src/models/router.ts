@@ -2,7 +2,7 @@
 // filtered by each provider's clearance. No eligible model means no model call (fail closed).
 import type { AirlockConfig } from '../config/load.js';
 
-import { clearedFor, type Classification } from '../core/classification.js';
+import { clearedFor, DEFAULT_CLASSIFICATION, maxClassification, type Classification } from '../core/classification.js';
 
 /** The embedded planner runs inside the worker: it may see any data. */
 export const EMBEDDED = 'embedded';
@@ -38,6 +38,16 @@ export class RoutingError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A run's data classification: the highest of its agent's `inputClassification` (what requesters may
+ * put in the input) and the classification of every server whose results it has seen. The one rule
+ * for plan steps and for the tool messages of an agent's own graph.
+ */
+export function runClassification(config: AirlockConfig, agent: string, serversSeen: Iterable<string>): Classification {
+  const seen = [...serversSeen].map((s) => config.servers[s]?.classification ?? DEFAULT_CLASSIFICATION);
+  return maxClassification([config.agents[agent]?.inputClassification ?? DEFAULT_CLASSIFICATION, ...seen]);
 }
 
 export function clearanceOf(config: AirlockConfig, model: string): Classification {

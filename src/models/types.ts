@@ -1,4 +1,6 @@
+import type { BaseMessage } from '@langchain/core/messages';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ChatToolDef } from '../agent/types.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { JsonObject, PlanOutput, StepView } from '../core/types.js';
 
@@ -33,11 +35,30 @@ export interface PlanResult {
   model: string;
 }
 
+/** One model turn of an agent's graph: the conversation as the model will see it, and the tools offered. */
+export interface ChatTurn {
+  messages: BaseMessage[];
+  tools: ChatToolDef[];
+}
+
+/** The model's answer to a turn: text and the tool calls it made (`server__tool` names). */
+export interface ChatResult {
+  message: { content: string; toolCalls: Array<{ id: string; name: string; args: JsonObject }> };
+  usage: TokenUsage;
+  /** The provider's model id that answered. */
+  model: string;
+}
+
 /** A planner turns the run so far into the next proposed tool call, or a final answer. */
 export interface Planner {
   /** The provider's configured name (`embedded`, or a key of `models`). */
   readonly name: string;
   plan(ctx: PlanContext, opts?: { signal?: AbortSignal }): Promise<PlanResult>;
+  /**
+   * A free-form chat turn for an agent's own graph (providers only). A planner without it (the
+   * embedded one) serves graphs through `plan`, over the steps read back from the conversation.
+   */
+  chat?(turn: ChatTurn, opts?: { signal?: AbortSignal }): Promise<ChatResult>;
 }
 
 /**
