@@ -2,6 +2,7 @@
 // plan → govern → [approve] → act → plan … (act's result is what the next plan observes) until the planner is done or the step limit.
 // Temporal history is the only source of truth; the graph has no checkpointer.
 import './shim.js';
+import './langchainContext.js';
 import { Annotation, Command, END, START, StateGraph } from '@langchain/langgraph';
 import {
   ActivityFailure,
@@ -19,10 +20,13 @@ import {
 import type { Activities } from '../activities/index.js';
 import { ErrorCode } from '../src/core/errors.js';
 import type { Decision, Json, RunInput, RunView } from '../src/core/types.js';
-import { decideApprovalUpdate, getRunQuery } from './definitions.js';
+import { agentDefinition } from './agents.js';
+import { decideApprovalUpdate, getRunQuery, provideInputUpdate } from './definitions.js';
+import { failure } from './failure.js';
 import { createGovernance, LOCAL_CONTROL_PATCH, type Governance } from './governance.js';
 import { EMBEDDED_PLAN_LOCAL, MODEL_CALL } from './presets.js';
 import { RunState } from './runState.js';
+import { runUserGraph } from './userGraph.js';
 
 const { plan } = proxyActivities<Activities>(MODEL_CALL);
 const { plan: planLocally } = proxyLocalActivities<Activities>(EMBEDDED_PLAN_LOCAL);
@@ -113,6 +117,7 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   const gov = createGovernance(run);
   const graph = buildGraph(run, gov);
   setHandler(decideApprovalUpdate, async (d) => (d.args ? gov.editApproval(d) : run.vote(d)), { validator: (d) => run.validateDecision(d) });
+  setHandler(provideInputUpdate, (d) => run.answerInput(d), { validator: (d) => run.validateAnswer(d) });
   if (!input.carried)
     run.note('run.started', {
       data: { inputDigest: input.inputDigest ?? null, phase: input.agent.phase, requester: input.principal.subject, groups: run.identity.groups },
@@ -121,8 +126,15 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
 
   let outcome: Outcome;
   try {
-    const final = await graph.invoke({}, { recursionLimit: input.agent.maxSteps * 5 + 10 });
-    outcome = final.outcome ?? { status: 'failed', type: ErrorCode.PlannerFailed, message: 'the plan ended without an outcome' };
+    if (input.agent.graph) {
+      // An agent written as a graph: its module's graph, registered in this worker's bundle.
+      const def = agentDefinition(input.agent.name);
+      if (!def) throw failure(ErrorCode.AgentFailed, `agent ${input.agent.name} is configured with a graph, but this worker's bundle does not carry it (restart the worker with the same config)`);
+      outcome = await runUserGraph(run, gov, def);
+    } else {
+      const final = await graph.invoke({}, { recursionLimit: input.agent.maxSteps * 5 + 10 });
+      outcome = final.outcome ?? { status: 'failed', type: ErrorCode.PlannerFailed, message: 'the plan ended without an outcome' };
+    }
   } catch (err) {
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       await CancellationScope.nonCancellable(async () => {

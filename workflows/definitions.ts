@@ -2,10 +2,12 @@
 // Imported by the workflow, the API and the tests — never string names.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Approval, DecideApprovalInput, RunView } from '../src/core/types.js';
+import type { Approval, DecideApprovalInput, PendingInput, ProvideInputInput, RunView } from '../src/core/types.js';
 
 export const getRunQuery = defineQuery<RunView>('getRun');
 export const decideApprovalUpdate = defineUpdate<Approval, [DecideApprovalInput]>('decideApproval');
+/** An answer to a question the agent's graph asked with interrupt(). */
+export const provideInputUpdate = defineUpdate<PendingInput, [ProvideInputInput]>('provideInput');
 
 export const SA = {
   agent: defineSearchAttributeKey('AirlockAgent', SearchAttributeType.KEYWORD),

@@ -57,3 +57,9 @@ export const EMBEDDED_PLAN_LOCAL: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
 };
+
+/** The agent's tool definitions (pinned, sanitized), fetched once when a graph agent's run starts. */
+export const AGENT_TOOLS: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
+};

@@ -4,9 +4,25 @@
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditEventInput, AuditEventType } from '../src/audit/types.js';
 import * as book from '../src/core/approvals.js';
+import * as inputs from '../src/core/inputs.js';
 import { ErrorCode } from '../src/core/errors.js';
 import { addUsage, overBudget, raiseRisk, type Risk } from '../src/core/run.js';
-import type { ApprovalRequirement, Decision, RunIdentity, Approval, DecideApprovalInput, Json, ModelUse, RunInput, RunUsage, RunStatus, RunView, StepView } from '../src/core/types.js';
+import type {
+  ApprovalRequirement,
+  Decision,
+  RunIdentity,
+  Approval,
+  DecideApprovalInput,
+  Json,
+  ModelUse,
+  PendingInput,
+  ProvideInputInput,
+  RunInput,
+  RunUsage,
+  RunStatus,
+  RunView,
+  StepView,
+} from '../src/core/types.js';
 import { PENDING_MEMO, SA } from './definitions.js';
 import { asFailure, failure } from './failure.js';
 
@@ -23,6 +39,11 @@ export class RunState {
   risk: Risk = 'low';
   usage: RunUsage = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
   finalModel?: ModelUse;
+  /** Questions the graph asked with interrupt(), and the graph nodes run so far (agents written as graphs). */
+  readonly inputs: PendingInput[] = [];
+  readonly path: string[] = [];
+  /** Set when a governed call ends the run from inside a graph (a rejection, a failed call, a limit). */
+  stopped?: { status: 'rejected'; result: Json } | { status: 'failed'; type: string; message: string };
   /** Decisions on args an approver edited, by step: what runs (and is audited) instead of the first decision. */
   readonly editDecisions = new Map<number, Decision>();
   /** Audit events not yet written; each carries an id fixed here, so writing it again is a no-op. */
@@ -122,6 +143,7 @@ export class RunState {
       pendingApprovals: this.approvals.filter((a) => a.status === 'pending'),
       approvals: this.approvals,
       result: this.result,
+      ...(this.input.agent.graph ? { path: this.path, inputs: this.inputs, pendingInputs: this.inputs.filter((i) => i.status === 'pending') } : {}),
       usage: this.usage,
       ...(this.finalModel ? { finalModel: this.finalModel } : {}),
       ...(this.error ? { error: this.error } : {}),
@@ -221,18 +243,73 @@ export class RunState {
       this.noteApproval('approval.expired', a, { outcome: 'expired', data: { expiresAt: a.expiresAt } });
     }
     this.refreshWaiting();
-    this.status = this.waitingFor ? 'awaiting_approval' : 'running';
+    this.status = this.waitingFor ? 'awaiting_approval' : this.inputs.some((i) => i.status === 'pending') ? 'awaiting_input' : 'running';
     this.publish();
   }
 
-  finish(status: Exclude<RunStatus, 'running' | 'awaiting_approval'>, result: Json, error?: { type: string; message: string }): void {
+  finish(status: Exclude<RunStatus, 'running' | 'awaiting_approval' | 'awaiting_input'>, result: Json, error?: { type: string; message: string }): void {
     book.cancelPending(this.approvals);
+    for (const i of this.inputs) if (i.status === 'pending') i.status = 'cancelled';
     this.status = status;
     this.result = result;
     this.error = error;
     this.waitingFor = undefined;
     this.note(`run.${status}`, { outcome: status, data: { steps: this.steps.length, ...(error ? { error } : {}) } });
     this.publish();
+  }
+
+  /** A graph node started (the path shown in the run view). */
+  enterNode(node: string): void {
+    this.path.push(node);
+  }
+
+  /** The graph asked for human input: the run waits until each question is answered. */
+  askForInput(questions: Array<{ value: Json; node?: string }>, groups: string[]): PendingInput[] {
+    const id = this.identity;
+    const asked = questions.map((q) => {
+      const p: PendingInput = {
+        inputId: inputs.inputIdFor(this.input.runId, this.inputs.length + 1),
+        value: q.value,
+        ...(q.node ? { node: q.node } : {}),
+        askedAt: new Date(Date.now()).toISOString(),
+        requester: this.input.principal.subject,
+        ...(id.onBehalfOf ? { onBehalfOf: id.onBehalfOf } : {}),
+        groups,
+        status: 'pending',
+      };
+      this.inputs.push(p);
+      this.note('input.requested', { data: { inputId: p.inputId, value: p.value, node: p.node ?? null, groups } });
+      return p;
+    });
+    this.status = 'awaiting_input';
+    this.waitingFor = `input from ${this.input.principal.subject}${groups.length ? ` or a member of ${groups.map((g) => `"${g}"`).join(', ')}` : ''} (${asked.map((a) => a.inputId).join(', ')})`;
+    this.publish();
+    return asked;
+  }
+
+  /** Update validator for answers. */
+  validateAnswer(d: ProvideInputInput): void {
+    asFailure(() =>
+      inputs.checkAnswer(
+        this.inputs.find((i) => i.inputId === d.inputId),
+        d,
+      ),
+    );
+  }
+
+  answerInput(d: ProvideInputInput): PendingInput {
+    const p = inputs.answer(
+      this.inputs.find((i) => i.inputId === d.inputId)!,
+      d,
+      new Date(Date.now()).toISOString(),
+    );
+    this.note('input.answered', { principal: d.answerer.subject, outcome: 'answered', data: { inputId: p.inputId, answer: p.answer ?? null, node: p.node ?? null } });
+    if (!this.inputs.some((i) => i.status === 'pending')) {
+      this.status = this.approvals.some((a) => a.status === 'pending') ? 'awaiting_approval' : 'running';
+      this.refreshWaiting();
+    }
+    this.publish();
+    return p;
   }
 
   /** Mirrors the run's state into search attributes, memo and current details for the UI and the API. */

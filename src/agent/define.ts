@@ -33,6 +33,11 @@ export interface AgentOptions {
   onRejected?: 'end' | 'return';
   /** Groups whose members may answer the graph's `interrupt()` requests, besides the requester. */
   inputFrom?: string[];
+  /**
+   * The graph's initial state from the run's validated input (default: the input itself). A prebuilt agent
+   * takes messages: `initialState: (input) => ({ messages: [{ role: 'user', content: JSON.stringify(input) }] })`.
+   */
+  initialState?: (input: JsonObject) => unknown;
 }
 
 /** A compiled LangGraph graph (what `StateGraph.compile()` and `createReactAgent` return). */

@@ -31,6 +31,8 @@ export interface ChatInput {
   identity?: RunIdentity;
   /** The run's queued audit events, written before the model is called. */
   audit?: AuditEventInput[];
+  /** The run's validated input (the embedded planner fills its playbook's templates from it). */
+  input?: JsonObject;
   /** The conversation so far, as LangChain stores messages (`mapChatMessagesToStoredMessages`). */
   messages: StoredMessage[];
   /** Tools the graph bound to the model (`bindTools`). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApprovalSchema, DecisionBodySchema, ErrorBodySchema, RunViewSchema, StartRunBodySchema } from './schemas.js';
+import { ApprovalSchema, DecisionBodySchema, ErrorBodySchema, InputBodySchema, PendingInputSchema, RunViewSchema, StartRunBodySchema } from './schemas.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
 const err = (description: string) => ({ description, content: json(ErrorBodySchema) });
@@ -39,6 +39,20 @@ export function openApiDocument(serverUrl: string) {
           summary: 'Cancel a run (its requester, or role operator)',
           parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { '202': { description: 'Cancellation requested' }, '403': err('Forbidden'), '404': err('Unknown run'), '409': err('Run already closed') },
+        },
+      },
+      '/v1/runs/{runId}/input': {
+        post: {
+          summary: "Answer a question the agent's graph asked (interrupt): the requester, or a member of a group the agent names",
+          parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: json(InputBodySchema) },
+          responses: {
+            '200': { description: 'Answer recorded; the graph resumes', content: json(z.object({ input: PendingInputSchema })) },
+            '400': err('Malformed body'),
+            '403': err('Caller may not answer this question'),
+            '404': err('Unknown run or input'),
+            '409': err('Already answered'),
+          },
         },
       },
       '/v1/approvals': {

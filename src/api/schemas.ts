@@ -13,6 +13,10 @@ export type StartRunBody = z.infer<typeof StartRunBodySchema>;
 export const RunIdParamsSchema = z.strictObject({ runId: Id });
 export const ApprovalIdParamsSchema = z.strictObject({ approvalId: Id });
 
+/** The answer to a question the agent's graph asked (interrupt): any JSON value. */
+export const InputBodySchema = z.strictObject({ inputId: z.string().min(1).max(200), value: z.json() });
+export type InputBody = z.infer<typeof InputBodySchema>;
+
 /** Strict: an `approver` (or any other) field in the body is refused; the approver is the token's subject. */
 export const DecisionBodySchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
@@ -95,12 +99,26 @@ const ModelUseSchema = z.object({
   costUsd: z.number(),
 });
 
+export const PendingInputSchema = z.object({
+  inputId: z.string(),
+  value: z.json(),
+  node: z.string().optional(),
+  askedAt: z.string(),
+  requester: z.string(),
+  onBehalfOf: z.string().optional(),
+  groups: z.array(z.string()),
+  status: z.enum(['pending', 'answered', 'cancelled']),
+  answeredBy: z.string().optional(),
+  answeredAt: z.string().optional(),
+  answer: z.json().optional(),
+});
+
 export const RunViewSchema = z.object({
   runId: z.string(),
   agent: z.string(),
   requester: z.string(),
   identity: z.object({ kind: z.enum(['user', 'service', 'workflow']), subject: z.string(), groups: z.array(z.string()), onBehalfOf: z.string().optional() }),
-  status: z.enum(['running', 'awaiting_approval', 'completed', 'rejected', 'failed', 'cancelled']),
+  status: z.enum(['running', 'awaiting_approval', 'awaiting_input', 'completed', 'rejected', 'failed', 'cancelled']),
   steps: z.array(
     z.object({
       index: z.number().int(),
@@ -112,6 +130,7 @@ export const RunViewSchema = z.object({
       result: z.object({ isError: z.boolean(), data: z.json(), digest: z.string().optional(), durationMs: z.number().optional() }).optional(),
       error: z.string().optional(),
       model: ModelUseSchema.optional(),
+      node: z.string().optional(),
     }),
   ),
   pendingApprovals: z.array(ApprovalSchema),
@@ -119,6 +138,9 @@ export const RunViewSchema = z.object({
   result: z.json(),
   error: z.object({ type: z.string(), message: z.string() }).optional(),
   waitingFor: z.string().optional(),
+  path: z.array(z.string()).optional(),
+  pendingInputs: z.array(PendingInputSchema).optional(),
+  inputs: z.array(PendingInputSchema).optional(),
   usage: z.object({ calls: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number() }),
   finalModel: ModelUseSchema.optional(),
 });
@@ -127,4 +149,4 @@ export const ErrorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });
 
-export const schemas = { StartRunBodySchema, DecisionBodySchema, ApprovalSchema, RunViewSchema, ErrorBodySchema };
+export const schemas = { StartRunBodySchema, DecisionBodySchema, InputBodySchema, ApprovalSchema, PendingInputSchema, RunViewSchema, ErrorBodySchema };

@@ -12,6 +12,8 @@ export const AUDIT_EVENT_TYPES = [
   'approval.decided',
   'approval.expired',
   'tool.executed',
+  'input.requested',
+  'input.answered',
   'registry.pinned',
   'registry.drift',
   'registry.quarantined',

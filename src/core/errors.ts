@@ -26,6 +26,7 @@ export const ERRORS = {
   Expired: spec(false, 410, 'expired', 'user'),
   InvalidEdit: spec(false, 422, 'invalid_edit', 'user'),
   DigestMismatch: spec(false, 409, 'digest_mismatch', 'user'),
+  AlreadyAnswered: spec(false, 409, 'already_answered', 'user'),
   // How a run ends when it fails.
   PolicyDenied: spec(false, 403, 'policy_denied', 'user'),
   StepLimitExceeded: spec(false, 422, 'step_limit_exceeded', 'user'),

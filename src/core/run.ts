@@ -3,9 +3,9 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { sha256Hex } from './canonical.js';
 import type { AgentSpec, Decision, ModelUse, RunStatus, RunUsage } from './types.js';
 
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval', 'completed', 'rejected', 'failed', 'cancelled'];
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval', 'awaiting_input', 'completed', 'rejected', 'failed', 'cancelled'];
 /** Statuses of a run that has not ended: it may still be cancelled, and its workflow is open. */
-export const OPEN_RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval'];
+export const OPEN_RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval', 'awaiting_input'];
 export const isOpen = (status: RunStatus): boolean => OPEN_RUN_STATUSES.includes(status);
 
 /** The run (= workflow) id for a caller's Idempotency-Key: the same key from the same caller names the same run. */

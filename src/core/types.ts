@@ -23,7 +23,7 @@ export interface RunIdentity {
   onBehalfOf?: string;
 }
 
-export type RunStatus = 'running' | 'awaiting_approval' | 'completed' | 'rejected' | 'failed' | 'cancelled';
+export type RunStatus = 'running' | 'awaiting_approval' | 'awaiting_input' | 'completed' | 'rejected' | 'failed' | 'cancelled';
 
 export type AutonomyPhase = 'read-only' | 'gated' | 'autonomous';
 
@@ -40,6 +40,8 @@ export interface AgentSpec {
   localPlanning?: boolean;
   /** Per-run model budget (routing.budgets.perRun). */
   budget?: { tokens?: number; costUsd?: number };
+  /** The agent is a LangGraph graph from its module (`agents.<name>.graph`), not the built-in loop. */
+  graph?: boolean;
 }
 
 export interface RunInput {
@@ -178,6 +180,31 @@ export interface StepView {
   node?: string;
 }
 
+/** A question the agent's graph asked with LangGraph's `interrupt(value)`: the run waits for its answer. */
+export interface PendingInput {
+  inputId: string;
+  /** What `interrupt()` was given: the question, as the graph put it. */
+  value: Json;
+  /** The node that asked. */
+  node?: string;
+  askedAt: string;
+  /** Who may answer: the requester (and whoever the run acts for), or members of these groups. */
+  requester: string;
+  onBehalfOf?: string;
+  groups: string[];
+  status: 'pending' | 'answered' | 'cancelled';
+  answeredBy?: string;
+  answeredAt?: string;
+  answer?: Json;
+}
+
+export interface ProvideInputInput {
+  inputId: string;
+  value: Json;
+  /** Filled by the API from the verified token. */
+  answerer: Pick<Principal, 'subject' | 'groups'>;
+}
+
 export interface RunView {
   runId: string;
   agent: string;
@@ -190,6 +217,11 @@ export interface RunView {
   result: Json;
   error?: { type: string; message: string };
   waitingFor?: string;
+  /** Questions the graph asked (interrupts), answered or not. */
+  pendingInputs?: PendingInput[];
+  inputs?: PendingInput[];
+  /** Graph nodes run so far, in order (agents written as graphs). */
+  path?: string[];
   /** Model tokens and cost of the whole run, and the model of the final answer. */
   usage: RunUsage;
   finalModel?: ModelUse;

@@ -80,7 +80,7 @@ describe('API edge: authentication, routing and error bodies', () => {
     assert.ok(Array.isArray(invalid.body.error?.details));
     assert.deepEqual(await call('POST', '/v1/runs', { user: 'alice', body: '{"agent":"constructor","input":{}}' }), {
       status: 400,
-      body: { error: { code: 'unknown_agent', message: `unknown agent "constructor" (known: refund-assistant)` } },
+      body: { error: { code: 'unknown_agent', message: `unknown agent "constructor" (known: refund-assistant, refund-react)` } },
     });
     assert.equal((await call('POST', '/v1/runs', { user: 'bob', body: '{"agent":"x","input":{}}' })).status, 403);
     const big = await call('POST', '/v1/runs', { user: 'alice', body: JSON.stringify({ agent: 'refund-assistant', input: { x: 'a'.repeat(300_000) } }) });

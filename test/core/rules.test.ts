@@ -165,7 +165,7 @@ describe('data classification', () => {
 });
 
 describe('run ids and statuses', () => {
-  test('an Idempotency-Key names one run per caller; fresh ids come from the random bytes given; only running and awaiting_approval are open', async () => {
+  test('an Idempotency-Key names one run per caller; fresh ids come from the random bytes given; only running, awaiting_approval and awaiting_input are open', async () => {
     const { runIdForKey, runIdFromBytes, isOpen, RUN_STATUSES } = await import('../../src/core/run.js');
     const { runIdOfApproval, approvalIdFor } = await import('../../src/core/approvals.js');
     assert.equal(runIdForKey('alice', 'k1'), runIdForKey('alice', 'k1'));
@@ -174,6 +174,6 @@ describe('run ids and statuses', () => {
     assert.equal(runIdFromBytes(new Uint8Array(10).fill(255)), 'run-ffffffffffffffffffff');
     const id = runIdForKey('alice', 'k1');
     assert.equal(runIdOfApproval(approvalIdFor(id, 3)), id, 'approval ids lead back to the run id');
-    assert.deepEqual(RUN_STATUSES.filter(isOpen), ['running', 'awaiting_approval']);
+    assert.deepEqual(RUN_STATUSES.filter(isOpen), ['running', 'awaiting_approval', 'awaiting_input']);
   });
 });

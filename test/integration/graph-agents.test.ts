@@ -1,0 +1,83 @@
+// Agents written as LangGraph graphs, on the real stack (Temporal dev server, worker bundle with the agent
+// modules, demo MCP servers, Cedar policies, API): the prebuilt ReAct agent with the embedded planner, an
+// approval-gated refund inside the graph, and interrupt() answered over REST.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ROOT } from '../../src/config/load.js';
+import { DEMO_INPUT, startTestStack, type TestStack } from '../helpers/stack.js';
+
+describe('agents written as graphs', () => {
+  let s: TestStack;
+  before(async () => {
+    s = await startTestStack({
+      overrides: (cfg) => {
+        cfg.agents.asker = {
+          ...cfg.agents['refund-react']!,
+          graph: join(ROOT, 'test/fixtures/graphs/asks.ts'),
+          servers: ['crm'],
+          playbook: [],
+          inputSchema: { type: 'object', required: ['customerId'], properties: { customerId: { type: 'string' } } },
+        };
+      },
+    });
+  });
+  after(async () => {
+    await s?.cleanup();
+  });
+
+  const start = async (agent: string, input: Record<string, unknown>, user = 'alice') => {
+    const res = await s.call('POST', '/v1/runs', { token: await s.token(user), body: { agent, input } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    return res.body.runId as string;
+  };
+
+  test('createReactAgent over ctx.model() and ctx.tools() runs the refund with the embedded planner, every call governed', async () => {
+    const runId = await start('refund-react', { ...DEMO_INPUT, invoiceId: 'INV-2003', amount: 120 });
+    const done = await s.waitForRun(runId, (v) => v.status === 'completed', 120_000);
+    assert.deepEqual(
+      done.steps.map((x) => x.tool),
+      ['crm.get_account', 'billing.get_invoice', 'ticketing.create_ticket', 'billing.issue_refund', 'crm.add_note', 'ticketing.update_ticket'],
+    );
+    assert.ok(done.steps.every((x) => x.node === 'tools' && x.decision?.outcome === 'allow' && x.status === 'completed'));
+    assert.deepEqual(done.path?.slice(0, 4), ['agent', 'tools', 'agent', 'tools']);
+    assert.equal(s.refunds(runId).length, 1);
+    assert.equal(s.refunds(runId)[0]!.amount_cents, 12000);
+  });
+
+  test('a refund that policy sends to finance waits inside the graph, and runs once approved', async () => {
+    const runId = await start('refund-react', { ...DEMO_INPUT, invoiceId: 'INV-2001', amount: 700 });
+    const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_approval', 120_000);
+    const a = waiting.pendingApprovals[0]!;
+    assert.equal(a.tool, 'billing.issue_refund');
+    assert.equal(a.requiredGroup, 'finance');
+    assert.equal(s.refunds(runId).length, 0);
+    const res = await s.call('POST', `/v1/approvals/${a.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    await s.waitForRun(runId, (v) => v.status === 'completed', 120_000);
+    assert.equal(s.refunds(runId).length, 1);
+  });
+
+  test('interrupt() waits for the requester: 403 for others, 404 for an unknown id, 409 twice; the answer resumes the graph', async () => {
+    const runId = await start('asker', { customerId: 'C-1001' });
+    const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_input', 120_000);
+    const q = waiting.pendingInputs![0]!;
+    assert.deepEqual(q.value, { question: 'Which account should I read? (you said C-1001)' });
+    assert.equal(q.node, 'ask');
+    const answer = (user: string, inputId: string, value: unknown) => s.token(user).then((token) => s.call('POST', `/v1/runs/${runId}/input`, { token, body: { inputId, value } }));
+    assert.equal((await answer('bob', q.inputId, 'C-1002')).status, 403, 'bob is neither the requester nor in support-leads');
+    assert.equal((await answer('alice', `${runId}.i9`, 'C-1002')).status, 404);
+    const ok = await answer('alice', q.inputId, 'C-1002');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.input.answeredBy, 'alice');
+    const again = await answer('alice', q.inputId, 'C-1003');
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    const done = await s.waitForRun(runId, (v) => v.status === 'completed', 120_000);
+    assert.deepEqual(
+      done.steps.map((x) => [x.tool, x.args.accountId, x.node]),
+      [['crm.get_account', 'C-1002', 'read']],
+    );
+    assert.equal((done.result as { account: { accountId: string } }).account.accountId, 'C-1002', 'the graph resumed with the answer and read that account');
+    assert.deepEqual(done.path, ['ask', 'ask', 'read']);
+  });
+});
