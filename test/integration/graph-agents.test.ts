@@ -80,4 +80,40 @@ describe('agents written as graphs', () => {
     assert.equal((done.result as { account: { accountId: string } }).account.accountId, 'C-1002', 'the graph resumed with the answer and read that account');
     assert.deepEqual(done.path, ['ask', 'ask', 'read']);
   });
+
+  test('dispute-triage: two reads in parallel (Send), a model node, and an interrupt for the missing amount before a governed refund', async () => {
+    const runId = await start('dispute-triage', { customerId: 'C-1001', invoiceId: 'INV-2005', message: 'Charged twice for March.' });
+    const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_input', 120_000);
+    assert.deepEqual(
+      waiting.steps.map((x) => [x.tool, x.node]).sort(),
+      [
+        ['billing.get_invoice', 'read'],
+        ['crm.get_account', 'read'],
+      ],
+      'both reads ran, each governed, in the read node',
+    );
+    assert.deepEqual(waiting.path?.slice(0, 3), ['read', 'read', 'classify']);
+    const q = waiting.pendingInputs![0]!;
+    assert.equal(q.node, 'ask');
+    assert.match((q.value as { question: string }).question, /How much of INV-2005 should be refunded\? At most 5000 USD/);
+    const token = await s.token('alice');
+    assert.equal((await s.call('POST', `/v1/runs/${runId}/input`, { token, body: { inputId: q.inputId, value: 250 } })).status, 200);
+    const done = await s.waitForRun(runId, (v) => v.status === 'completed', 120_000);
+    assert.deepEqual(done.steps.at(-1)!.args.amount, 250);
+    assert.equal(s.refunds(runId).length, 1);
+    assert.equal(s.refunds(runId)[0]!.amount_cents, 25_000);
+  });
+
+  test('dispute-triage escalates a dispute above what the invoice can refund: a high-priority ticket, no refund', async () => {
+    const runId = await start('dispute-triage', { customerId: 'C-1002', invoiceId: 'INV-2002', message: 'Wrong amount billed.', amount: 900 });
+    const done = await s.waitForRun(runId, (v) => v.status === 'completed', 120_000);
+    const ticket = done.steps.find((x) => x.tool === 'ticketing.create_ticket')!;
+    assert.equal(ticket.node, 'escalate');
+    assert.equal(ticket.args.priority, 'high');
+    assert.equal(
+      done.steps.some((x) => x.tool === 'billing.issue_refund'),
+      false,
+    );
+    assert.equal(s.refunds(runId).length, 0);
+  });
 });
