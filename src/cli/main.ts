@@ -11,6 +11,7 @@ import { startLocalDevServer } from '../temporal/localServer.js';
 import { auditCommands } from './audit.js';
 import { registerReadiness } from './readiness.js';
 import { registryCommands } from './registry.js';
+import { registerReplay } from './replay.js';
 
 const program = new Command('airlock')
   .description('Durable, governed runtime for AI agents acting through MCP')
@@ -100,6 +101,7 @@ program
 
 auditCommands(program, config);
 registerReadiness(program, config);
+registerReplay(program, config);
 
 registryCommands(program, () => {
   const cfg = config();
