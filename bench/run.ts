@@ -1,11 +1,9 @@
 // `npm run bench`: what governance and durability cost, each figure against a baseline measured in
 // the same invocation on the same machine. Prints a table and writes bench/results/<time>.json.
-//   npm run bench [-- --quick] [--paused N] [--approvals N] [--only governance,steps,approval,paused,langgraph,startup]
+//   npm run bench [-- --quick] [--paused N] [--approvals N] [--only governance,steps,graph,approval,paused,langgraph,startup]
 import { Client, Connection } from '@temporalio/client';
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,12 +11,13 @@ import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
 import { loadConfig, ROOT, type AirlockConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log/logger.js';
-import { startStack, type Stack } from '../src/stack.js';
-import { startDevServer } from '../src/temporal/devserver.js';
-import { temporalCli } from '../src/temporal/binary.js';
+import { startStack } from '../src/stack.js';
 import { BARE_TASK_QUEUE } from './bareWorker.js';
 import { benchGovernance } from './governance.js';
+import { benchGraph } from './graph.js';
+import { benchStartup } from './startup.js';
 import { benchLangGraph } from './langgraph.js';
+import { apiCall, free, rssMb, spawnNode, startRun, waitFor, waitResult, type Ctx } from './harness.js';
 import { BenchFailure, pool, row, stats, table, time, type Section } from './lib.js';
 import { approveUpdate, bareApprovalWorkflow, bareStepsWorkflow } from './workflows/bare.js';
 
@@ -33,7 +32,7 @@ const { values: args } = parseArgs({
 const quick = args.quick!;
 const PAUSED = Number(args.paused ?? (quick ? 200 : 10_000));
 const APPROVALS = Number(args.approvals ?? (quick ? 30 : 200));
-const only = new Set((args.only ?? 'governance,steps,approval,paused,langgraph,startup').split(','));
+const only = new Set((args.only ?? 'governance,steps,graph,approval,paused,langgraph,startup').split(','));
 const log = createLogger(process.env.AIRLOCK_LOG_LEVEL ?? 'warn', 'bench');
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
@@ -51,6 +50,11 @@ function benchConfigFile(dir: string): string {
   doc.setIn(['policy', 'dir'], join(ROOT, 'examples', 'policies'));
   doc.setIn(['registry', 'lockFile'], join(ROOT, 'examples', 'airlock.lock.json'));
   doc.setIn(['audit', 'anchorEvery'], '1m');
+  // Agent modules are relative to the config file: the copy lives elsewhere.
+  for (const name of Object.keys((doc.toJS() as { agents: Record<string, { graph?: string }> }).agents)) {
+    const graph = doc.getIn(['agents', name, 'graph']);
+    if (typeof graph === 'string') doc.setIn(['agents', name, 'graph'], join(ROOT, 'examples', graph));
+  }
   const reader = { servers: ['crm'], autonomy: 'autonomous', maxSteps: STEPS + 2, playbook: Array.from({ length: STEPS }, () => ({ tool: 'crm.get_account', args: READ.args })) };
   // Gated: every write waits for a member of finance.
   const approver = {
@@ -61,89 +65,12 @@ function benchConfigFile(dir: string): string {
     playbook: [{ tool: 'crm.add_note', args: { accountId: NOTES_ACCOUNT, body: 'bench {{input.n}}' } }],
   };
   doc.setIn(['agents', 'bench-reader'], doc.createNode(reader));
+  // The same reads by an agent written as a graph: LangGraph's prebuilt ReAct agent over ctx.model() and ctx.tools().
+  doc.setIn(['agents', 'bench-graph-reader'], doc.createNode({ ...reader, graph: join(ROOT, 'examples', 'agents', 'refund-react.ts') }));
   doc.setIn(['agents', 'bench-approver'], doc.createNode(approver));
   const file = join(dir, 'airlock.bench.yaml');
   writeFileSync(file, doc.toString());
   return file;
-}
-
-/** A free local TCP port. */
-function free(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** Set when a worker process dies: every wait fails at once, with its last words. */
-let died: BenchFailure | undefined;
-
-function spawnNode(script: string[], env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (d: Buffer) => (out = (out + d).slice(-8000));
-  child.stderr!.on('data', keep);
-  child.stdout!.on('data', keep);
-  // `killed` is set when the bench itself signals the process (at the end): only any other exit is a death.
-  child.once('exit', (code, signal) => {
-    if (!child.killed) died = new BenchFailure(`${script.join(' ')} exited (${code ?? signal}) during the benchmark; its last output:\n${out}`);
-  });
-  return new Promise((res, rej) => {
-    child.once('exit', () => rej(died));
-    child.stdout!.on('data', (d) => /ready/.test(String(d)) && res(child));
-    setTimeout(() => res(child), 60_000).unref();
-  });
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (died) throw died;
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > deadline) throw new BenchFailure(`timed out waiting for ${what} (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-interface Ctx {
-  config: AirlockConfig;
-  env: Record<string, string>;
-  stack: Stack;
-  client: Client;
-  api: string;
-  token: (user: string) => Promise<string>;
-  worker: ChildProcess;
-  bare: ChildProcess;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the bench reads whatever JSON the API answers
-async function apiCall(ctx: Ctx, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${ctx.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function startRun(ctx: Ctx, token: string, agent: string, input: object): Promise<string> {
-  const r = await apiCall(ctx, 'POST', '/v1/runs', token, { agent, input });
-  if (r.status !== 202) throw new BenchFailure(`start ${agent}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body.runId;
-}
-
-async function waitResult(ctx: Ctx, runId: string): Promise<void> {
-  const v = (await ctx.client.workflow.getHandle(runId).result()) as { status: string };
-  if (v.status !== 'completed') throw new BenchFailure(`run ${runId} ended ${v.status}`);
 }
 
 /** 2. A run of N governed steps through the full path vs the same tool calls as bare activities. */
@@ -377,58 +304,6 @@ async function benchPaused(ctx: Ctx): Promise<Section> {
   };
 }
 
-/** 6. `npm start` to /readyz 200, against the Temporal dev server alone. */
-async function benchStartup(): Promise<Section> {
-  const cli = temporalCli({ root: ROOT, env: process.env as Record<string, string>, log: say });
-  const samples = quick ? 1 : 3;
-  const airlock: number[] = [];
-  const bare: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-start-'));
-    const [apiPort, tPort, tkPort] = [await free(), await free(), await free()];
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'bootstrap.mjs'), 'start'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        AIRLOCK_DATA_DIR: dir,
-        AIRLOCK_API_PORT: String(apiPort),
-        AIRLOCK_TEMPORAL_PORT: String(tPort),
-        AIRLOCK_TEMPORAL_UI_PORT: '0',
-        AIRLOCK_DEMO_TICKETING_PORT: String(tkPort),
-        AIRLOCK_LOG_LEVEL: 'warn',
-      },
-      stdio: 'ignore',
-      detached: true,
-    });
-    await waitFor(
-      'npm start ready',
-      () => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      180_000,
-    );
-    airlock.push(performance.now() - t0);
-    process.kill(-child.pid!, 'SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
-
-    const dir2 = mkdtempSync(join(tmpdir(), 'airlock-bench-temporal-'));
-    const [bareMs, dev] = await time(async () => startDevServer({ cli, ip: '127.0.0.1', port: await free(), uiPort: 0, namespace: 'default', dbFile: join(dir2, 'temporal.db'), log: say }));
-    bare.push(bareMs);
-    await dev.stop();
-    rmSync(dir2, { recursive: true, force: true });
-  }
-  const a = stats(airlock);
-  const b = stats(bare);
-  return {
-    id: 'startup',
-    title: '6. Start-up: `npm start` until /readyz answers 200',
-    baseline: '`temporal server start-dev` alone until its frontend answers',
-    rows: [row('start-up, median', 'ms', a.p50, b.p50)],
-    notes: [`${samples} sample(s) each, dependencies installed, a fresh data directory each time (Temporal's SQLite file included).`],
-  };
-}
-
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
   const configFile = benchConfigFile(dir);
@@ -461,7 +336,7 @@ async function main() {
     push(await benchGovernance({ config, iterations: quick ? 100 : 1000, log }));
   }
   let stepMs: number | undefined;
-  if (['steps', 'approval', 'paused'].some((s) => only.has(s)) || only.has('langgraph')) {
+  if (['steps', 'graph', 'approval', 'paused'].some((s) => only.has(s)) || only.has('langgraph')) {
     say('starting Temporal, the API and the demo servers; workers in their own processes…');
     const stack = await startStack(config, log, { worker: false });
     const workerEnv = { ...env, AIRLOCK_TEMPORAL_ADDRESS: stack.temporalAddress };
@@ -481,6 +356,10 @@ async function main() {
         const s = await benchSteps(ctx);
         stepMs = (benchSteps as { perStepMs?: number }).perStepMs;
         if (only.has('steps')) push(s);
+      }
+      if (only.has('graph')) {
+        say('7. a graph agent vs the built-in loop…');
+        push(await benchGraph(ctx, { steps: STEPS, runs: quick ? 5 : 30 }));
       }
       if (only.has('approval')) {
         say('3. approval resume latency…');
@@ -503,7 +382,7 @@ async function main() {
   }
   if (only.has('startup')) {
     say('6. start-up…');
-    push(await benchStartup());
+    push(await benchStartup({ quick, say }));
   }
 
   save(true);
