@@ -81,7 +81,7 @@ describe('agents written as graphs', () => {
     assert.deepEqual(done.path, ['ask', 'ask', 'read']);
   });
 
-  test('dispute-triage: two reads in parallel (Send), a model node, and an interrupt for the missing amount before a governed refund', async () => {
+  test('dispute-triage: two reads in parallel (Send), a model node, an interrupt for the missing amount, and a refund finance approves', async () => {
     const runId = await start('dispute-triage', { customerId: 'C-1001', invoiceId: 'INV-2005', message: 'Charged twice for March.' });
     const waiting = await s.waitForRun(runId, (v) => v.status === 'awaiting_input', 120_000);
     assert.deepEqual(
@@ -97,11 +97,18 @@ describe('agents written as graphs', () => {
     assert.equal(q.node, 'ask');
     assert.match((q.value as { question: string }).question, /How much of INV-2005 should be refunded\? At most 5000 USD/);
     const token = await s.token('alice');
-    assert.equal((await s.call('POST', `/v1/runs/${runId}/input`, { token, body: { inputId: q.inputId, value: 250 } })).status, 200);
+    assert.equal((await s.call('POST', `/v1/runs/${runId}/input`, { token, body: { inputId: q.inputId, value: 700 } })).status, 200);
+    // 700 USD: the same Cedar refund policy sends it to finance, inside this custom graph.
+    const gated = await s.waitForRun(runId, (v) => v.status === 'awaiting_approval', 120_000);
+    const a = gated.pendingApprovals[0]!;
+    assert.deepEqual([a.tool, a.requiredGroup, a.policyIds], ['billing.issue_refund', 'finance', ['refund-finance-approval']]);
+    assert.equal(s.refunds(runId).length, 0, 'nothing refunded before the approval');
+    assert.equal((await s.call('POST', `/v1/approvals/${a.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } })).status, 200);
     const done = await s.waitForRun(runId, (v) => v.status === 'completed', 120_000);
-    assert.deepEqual(done.steps.at(-1)!.args.amount, 250);
+    assert.deepEqual(done.steps.at(-1)!.args.amount, 700);
+    assert.equal(done.steps.at(-1)!.node, 'refund');
     assert.equal(s.refunds(runId).length, 1);
-    assert.equal(s.refunds(runId)[0]!.amount_cents, 25_000);
+    assert.equal(s.refunds(runId)[0]!.amount_cents, 70_000);
   });
 
   test('dispute-triage escalates a dispute above what the invoice can refund: a high-priority ticket, no refund', async () => {

@@ -33,7 +33,7 @@ const config = (graph?: string) =>
   });
 
 describe('replaying an agent’s recorded histories', () => {
-  test('record refund-react histories (AIRLOCK_RECORD_HISTORIES=1)', { skip: !record && 'set AIRLOCK_RECORD_HISTORIES=1 to re-record' }, async () => {
+  test('record refund-react and dispute-triage histories (AIRLOCK_RECORD_HISTORIES=1)', { skip: !record && 'set AIRLOCK_RECORD_HISTORIES=1 to re-record' }, async () => {
     const s = await startTestStack();
     const tmp = mkdtempSync(join(tmpdir(), 'airlock-histories-'));
     try {
@@ -51,17 +51,33 @@ describe('replaying an agent’s recorded histories', () => {
       assert.equal(res.status, 200, JSON.stringify(res.body));
       await s.waitForRun(approved, (v) => v.status === 'completed', 120_000);
 
-      const written = await fetchHistories(s.client, [allowed, approved], tmp);
+      // dispute-triage: parallel reads (Send), a model node, interrupt() answered, then a refund finance approves.
+      const disputeRes = await s.call('POST', '/v1/runs', {
+        token: await s.token('alice'),
+        body: { agent: 'dispute-triage', input: { customerId: 'C-1001', invoiceId: 'INV-2005', message: 'Charged twice.' } },
+      });
+      assert.equal(disputeRes.status, 202, JSON.stringify(disputeRes.body));
+      const dispute = disputeRes.body.runId as string;
+      const asked = await s.waitForRun(dispute, (v) => v.status === 'awaiting_input', 120_000);
+      const answered = await s.call('POST', `/v1/runs/${dispute}/input`, { token: await s.token('alice'), body: { inputId: asked.pendingInputs![0]!.inputId, value: 700 } });
+      assert.equal(answered.status, 200, JSON.stringify(answered.body));
+      const gated = await s.waitForRun(dispute, (v) => v.status === 'awaiting_approval', 120_000);
+      const ok = await s.call('POST', `/v1/approvals/${gated.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      await s.waitForRun(dispute, (v) => v.status === 'completed', 120_000);
+
+      const written = await fetchHistories(s.client, [allowed, approved, dispute], tmp);
       assert.deepEqual(
         written.map((f) => relative(tmp, f)),
-        [`${allowed}.json`, `${approved}.json`],
+        [`${allowed}.json`, `${approved}.json`, `${dispute}.json`],
       );
       mkdirSync(FIXTURES, { recursive: true });
       for (const [name, file] of [
-        ['allowed', written[0]!],
-        ['approved', written[1]!],
+        ['refund-react-allowed', written[0]!],
+        ['refund-react-approved', written[1]!],
+        ['dispute-triage-approved', written[2]!],
       ] as const) {
-        const to = join(FIXTURES, `refund-react-${name}.json`);
+        const to = join(FIXTURES, `${name}.json`);
         copyFileSync(file, to);
         assert.ok(statSync(to).size < 400_000, `${to} stays small`);
       }
@@ -69,6 +85,12 @@ describe('replaying an agent’s recorded histories', () => {
       await s.cleanup();
       rmSync(tmp, { recursive: true, force: true });
     }
+  });
+
+  test('the committed dispute-triage history (Send, a model node, interrupt, an approval) replays against the current agent code', async () => {
+    const file = join(FIXTURES, 'dispute-triage-approved.json');
+    const [result] = await replayHistories(config(), [file]);
+    assert.deepEqual([result!.ok, result!.error], [true, undefined]);
   });
 
   test('the committed refund-react histories replay against the current agent code', async () => {
