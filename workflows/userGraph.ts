@@ -57,7 +57,8 @@ function resultOf(state: Record<string, unknown> | undefined): Json {
 
 export async function runUserGraph(run: RunState, gov: Governance, def: AgentDefinition): Promise<Outcome> {
   const { agent, runId } = run.input;
-  const tools: AgentToolDef[] = await gov.carryingAudit(() => agentTools.executeWithOptions({ ...AGENT_TOOLS, summary: `tools of ${agent.name}` }, [{ agent: agent.name }]));
+  // Not an audit carrier: the queued events (run.started) go with the next activity that writes them.
+  const tools: AgentToolDef[] = await agentTools.executeWithOptions({ ...AGENT_TOOLS, summary: `tools of ${agent.name}` }, [{ agent: agent.name }]);
   const ctx: AgentContext = {
     runId,
     agent: agent.name,
