@@ -44,6 +44,8 @@ export function createChatActivities(deps: ModelDeps) {
 
     let answer: ChatResult;
     let failed: string | undefined;
+    // Heartbeats while the model answers: a worker lost mid-call is noticed in seconds (CHAT_CALL), not at the call's timeout.
+    const beat = setInterval(() => Context.current().heartbeat(), 2_000);
     try {
       if (planner.chat) {
         // A provider: the conversation as the graph built it, sanitized, results delimited as data.
@@ -59,6 +61,8 @@ export function createChatActivities(deps: ModelDeps) {
       }
     } catch (err) {
       throw await gov.modelFailure(err, choice, record);
+    } finally {
+      clearInterval(beat);
     }
     // A call to a tool the model was not offered is a malformed answer (repairable), not a policy question.
     // (The embedded planner follows the playbook the operators wrote; a tool the graph did not bind fails in the graph.)

@@ -11,10 +11,10 @@ import type { Activities } from '../activities/index.js';
 import type { ChatToolDef } from '../src/agent/types.js';
 import { ErrorCode } from '../src/core/errors.js';
 import type { Governance } from './governance.js';
-import { MODEL_CALL } from './presets.js';
+import { CHAT_CALL } from './presets.js';
 import type { RunState } from './runState.js';
 
-const { chat } = proxyActivities<Activities>(MODEL_CALL);
+const { chat } = proxyActivities<Activities>(CHAT_CALL);
 
 export interface AirlockChatCallOptions extends BaseChatModelCallOptions {
   tools?: ChatToolDef[];
@@ -61,7 +61,7 @@ export class AirlockChatModel extends BaseChatModel<AirlockChatCallOptions> {
     const out = await gov.withModelFallback(
       async ({ exclude, repair, purpose }) => {
         const r = await gov.carryingAudit((events) =>
-          chat.executeWithOptions({ ...MODEL_CALL, summary: purpose }, [
+          chat.executeWithOptions({ ...CHAT_CALL, summary: purpose }, [
             {
               runId,
               agent: agent.name,

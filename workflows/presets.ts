@@ -11,6 +11,12 @@ export const MODEL_CALL: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 
+/**
+ * A graph's model calls (the chat activity): like MODEL_CALL, and the activity heartbeats, so a worker lost
+ * mid-call is noticed within seconds and the call retried on another, instead of at the 2-minute timeout.
+ */
+export const CHAT_CALL: ActivityOptions = { ...MODEL_CALL, heartbeatTimeout: '10 seconds' };
+
 /** Control decisions of runs started before they became local activities (see agentRun.ts). */
 export const CONTROL_DECISION: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
