@@ -90,7 +90,8 @@ describe('policy facts of the demo set', () => {
   });
 
   test('agent scope: `context.agent == Airlock::Agent::"x"` limits a policy to that agent', () => {
-    for (const id of ['refund-small', 'refund-finance-approval', 'refund-dual-finance-approval']) assert.deepEqual(facts(engine, id).agents, ['refund-assistant'], id);
+    for (const id of ['refund-small', 'refund-finance-approval', 'refund-dual-finance-approval'])
+      assert.deepEqual(facts(engine, id).agents, ['dispute-triage', 'refund-assistant', 'refund-react'], id);
     for (const id of ['read-only-tools', 'ticket-writes', 'crm-notes', 'refund-over-limit']) assert.equal(facts(engine, id).agents, undefined, id);
   });
 });

@@ -90,7 +90,8 @@ function exampleVariant(name: string, edit: (yaml: string) => string = (y) => y)
   const file = join(dir, name);
   const yaml = readFileSync(join(EXAMPLES, 'airlock.yaml'), 'utf8')
     .replace('dir: policies', `dir: ${join(EXAMPLES, 'policies')}`)
-    .replace('lockFile: airlock.lock.json', `lockFile: ${join(EXAMPLES, 'airlock.lock.json')}`);
+    .replace('lockFile: airlock.lock.json', `lockFile: ${join(EXAMPLES, 'airlock.lock.json')}`)
+    .replace(/graph: agents\//g, `graph: ${join(EXAMPLES, 'agents')}/`);
   writeFileSync(file, edit(yaml));
   return file;
 }
@@ -229,7 +230,7 @@ describe('governance readiness report', () => {
     const example = independence(buildReadinessReport(loadConfig({ env })));
     assert.equal(example.verdict, 'yes');
     assert.deepEqual(example.independent, ['models', 'workflows', 'connectors', 'policies']);
-    assert.match(example.answer, /^Yes\. Models: refund-assistant → embedded, each set in config/);
+    assert.match(example.answer, /^Yes\. Models: refund-assistant → embedded, refund-react → embedded, dispute-triage → embedded, each set in config/);
 
     // Turning pins off couples connectors to agents: the answer, the gap and the controls answer all say so.
     const pinsOff = buildReadinessReport(loadConfig({ file: exampleVariant('pins-off.yaml', (y) => y.replace('registry:\n', 'registry:\n  requirePins: false\n')), env }));
