@@ -26,9 +26,11 @@ describe('API edge: authentication, routing and error bodies', () => {
   let issuer: DevIssuer;
   let audit: AuditStore;
   let close: () => Promise<void>;
+  let agents: string[];
 
   before(async () => {
     const config = loadConfig({ env: await testEnv() });
+    agents = Object.keys(config.agents);
     issuer = await DevIssuer.open(config.dataDir, config.identity.tokenTtl);
     audit = await openAuditStore(config);
     const deps = createApiDeps({ config, client: noTemporal, verifier: issuer, log: createLogger('silent'), audit });
@@ -80,7 +82,7 @@ describe('API edge: authentication, routing and error bodies', () => {
     assert.ok(Array.isArray(invalid.body.error?.details));
     assert.deepEqual(await call('POST', '/v1/runs', { user: 'alice', body: '{"agent":"constructor","input":{}}' }), {
       status: 400,
-      body: { error: { code: 'unknown_agent', message: `unknown agent "constructor" (known: refund-assistant, refund-react)` } },
+      body: { error: { code: 'unknown_agent', message: `unknown agent "constructor" (known: ${agents.join(', ')})` } },
     });
     assert.equal((await call('POST', '/v1/runs', { user: 'bob', body: '{"agent":"x","input":{}}' })).status, 403);
     const big = await call('POST', '/v1/runs', { user: 'alice', body: JSON.stringify({ agent: 'refund-assistant', input: { x: 'a'.repeat(300_000) } }) });
