@@ -3,7 +3,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@tempor
 import { ApplicationFailure } from '@temporalio/common';
 import { getRunQuery } from '../../workflows/definitions.js';
 import type { RunView } from '../core/types.js';
-import { notFound } from './errors.js';
+import { decisionRefusal, notFound, type ApiError } from './errors.js';
 
 /** The run's current view: queried from the workflow, or for a closed run that cannot be replayed, its recorded result. */
 export async function runView(client: Client, runId: string): Promise<RunView> {
@@ -33,4 +33,19 @@ export async function runView(client: Client, runId: string): Promise<RunView> {
  */
 export function isRunGone(err: unknown): boolean {
   return err instanceof WorkflowNotFoundError;
+}
+
+/**
+ * Sends a person's message (a decision, an answer) to the run as an update. The workflow's refusal becomes its
+ * API error; when the run has already closed, `explainClosed` says what became of the item from the run's view.
+ */
+export async function updateRun<T>(client: Client, runId: string, send: () => Promise<T>, explainClosed: (view: RunView) => ApiError): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    const refused = decisionRefusal(err);
+    if (refused) throw refused;
+    if (!isRunGone(err)) throw err;
+    throw explainClosed(await runView(client, runId));
+  }
 }

@@ -9,9 +9,9 @@ import { observeApprovalDecision } from '../../observability/metrics.js';
 import { principalOf, requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError, decisionRefusal, forbidden, notFound } from '../errors.js';
+import { ApiError, forbidden, notFound } from '../errors.js';
 import { ApprovalIdParamsSchema, ApprovalsQuerySchema, DecisionBodySchema } from '../schemas.js';
-import { isRunGone, runView } from '../workflows.js';
+import { updateRun } from '../workflows.js';
 
 export function approvalRoutes({ client }: Pick<ApiDeps, 'client'>): Router {
   const r = Router();
@@ -44,34 +44,34 @@ export function approvalRoutes({ client }: Pick<ApiDeps, 'client'>): Router {
     requireRole(req, ['approver'], 'deciding approvals needs the approver role');
     const runId = runIdOfApproval(approvalId);
     if (!runId) throw notFound(`approval ${approvalId}`);
-    try {
-      const approval = await client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, {
-        args: [
-          {
-            approvalId,
-            decision: body.decision,
-            ...(body.comment !== undefined ? { comment: body.comment } : {}),
-            ...(body.args !== undefined ? { args: body.args as JsonObject } : {}),
-            ...(body.digest !== undefined ? { digest: body.digest } : {}),
-            // The approver is the token's subject, never a field of the body.
-            approver: { subject: p.subject, groups: p.groups },
-          },
-        ],
-      });
-      logOf(req).info({ approvalId, decision: body.decision }, 'approval decided');
-      observeApprovalDecision(approval);
-      res.json({ approval });
-    } catch (err) {
-      const refused = decisionRefusal(err);
-      if (refused) throw refused;
-      if (!isRunGone(err)) throw err;
+    const approval = await updateRun(
+      client,
+      runId,
+      () =>
+        client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, {
+          args: [
+            {
+              approvalId,
+              decision: body.decision,
+              ...(body.comment !== undefined ? { comment: body.comment } : {}),
+              ...(body.args !== undefined ? { args: body.args as JsonObject } : {}),
+              ...(body.digest !== undefined ? { digest: body.digest } : {}),
+              // The approver is the token's subject, never a field of the body.
+              approver: { subject: p.subject, groups: p.groups },
+            },
+          ],
+        }),
       // The run has ended: say what became of this approval.
-      const view = await runView(client, runId);
-      const a = view.approvals.find((x) => x.approvalId === approvalId);
-      if (!a) throw notFound(`approval ${approvalId}`);
-      if (isExpired(a, Date.now())) throw new ApiError(ErrorCode.Expired, `approval ${approvalId} expired at ${a.expiresAt}`);
-      throw new ApiError(ErrorCode.AlreadyDecided, `approval ${approvalId} is ${a.status}; the run is ${view.status}`);
-    }
+      (view) => {
+        const a = view.approvals.find((x) => x.approvalId === approvalId);
+        if (!a) return notFound(`approval ${approvalId}`);
+        if (isExpired(a, Date.now())) return new ApiError(ErrorCode.Expired, `approval ${approvalId} expired at ${a.expiresAt}`);
+        return new ApiError(ErrorCode.AlreadyDecided, `approval ${approvalId} is ${a.status}; the run is ${view.status}`);
+      },
+    );
+    logOf(req).info({ approvalId, decision: body.decision }, 'approval decided');
+    observeApprovalDecision(approval);
+    res.json({ approval });
   });
 
   return r;

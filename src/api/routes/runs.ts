@@ -14,9 +14,9 @@ import { hasRole } from '../../identity/users.js';
 import { principalOf, requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError, decisionRefusal, forbidden } from '../errors.js';
+import { ApiError, forbidden } from '../errors.js';
 import { InputBodySchema, RunIdParamsSchema, StartRunBodySchema } from '../schemas.js';
-import { isRunGone, runView } from '../workflows.js';
+import { runView, updateRun } from '../workflows.js';
 
 /** The requester reads their own runs; operators, admins and approvers (who must see what they decide) read any. */
 const mayRead = (p: Principal, view: RunView) => view.requester === p.subject || hasRole(p, 'operator', 'admin', 'approver');
@@ -75,22 +75,22 @@ export function runRoutes({ config, client }: Pick<ApiDeps, 'config' | 'client'>
     const { runId } = RunIdParamsSchema.parse(req.params);
     const body = InputBodySchema.parse(req.body);
     const p = principalOf(req);
-    try {
-      const input = await client.workflow.getHandle(runId).executeUpdate(provideInputUpdate, {
-        // The answerer is the token's subject, never a field of the body.
-        args: [{ inputId: body.inputId, value: body.value, answerer: { subject: p.subject, groups: p.groups } }],
-      });
-      logOf(req).info({ runId, inputId: body.inputId }, 'input answered');
-      res.json({ input });
-    } catch (err) {
-      const refused = decisionRefusal(err);
-      if (refused) throw refused;
-      if (!isRunGone(err)) throw err;
-      const view = await runView(client, runId);
-      const asked = view.inputs?.find((i) => i.inputId === body.inputId);
-      if (!asked) throw new ApiError(ErrorCode.NotFound, `input ${body.inputId} not found in run ${runId}`);
-      throw new ApiError(ErrorCode.AlreadyAnswered, `input ${body.inputId} is ${asked.status}; the run is ${view.status}`);
-    }
+    const input = await updateRun(
+      client,
+      runId,
+      () =>
+        client.workflow.getHandle(runId).executeUpdate(provideInputUpdate, {
+          // The answerer is the token's subject, never a field of the body.
+          args: [{ inputId: body.inputId, value: body.value, answerer: { subject: p.subject, groups: p.groups } }],
+        }),
+      (view) => {
+        const asked = view.inputs?.find((i) => i.inputId === body.inputId);
+        if (!asked) return new ApiError(ErrorCode.NotFound, `input ${body.inputId} not found in run ${runId}`);
+        return new ApiError(ErrorCode.AlreadyAnswered, `input ${body.inputId} is ${asked.status}; the run is ${view.status}`);
+      },
+    );
+    logOf(req).info({ runId, inputId: body.inputId }, 'input answered');
+    res.json({ input });
   });
 
   return r;
