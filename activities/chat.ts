@@ -14,9 +14,6 @@ import { runClassification } from '../src/models/router.js';
 import { failure } from '../workflows/failure.js';
 import { createModelGovernance, type ModelDeps } from './model.js';
 
-/** Without `input`, the embedded planner reads the first human message as the run's input (JSON). */
-export type ChatActivityInput = ChatInput;
-
 export function createChatActivities(deps: ModelDeps) {
   const { config, writer, blobs } = deps;
   const gov = createModelGovernance(deps);
@@ -29,7 +26,8 @@ export function createChatActivities(deps: ModelDeps) {
   }
 
   /** One model turn of an agent's graph. */
-  async function chat(req: ChatActivityInput): Promise<ChatOutput> {
+  /** Without `input`, the embedded planner reads the first human message as the run's input (JSON). */
+  async function chat(req: ChatInput): Promise<ChatOutput> {
     const { runId, agent: agentName, identity, audit: queued, node, exclude, repair } = req;
     const agent = gov.agentOf(agentName);
     await writer.write(queued ?? []);

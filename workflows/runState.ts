@@ -243,7 +243,7 @@ export class RunState {
       this.noteApproval('approval.expired', a, { outcome: 'expired', data: { expiresAt: a.expiresAt } });
     }
     this.refreshWaiting();
-    this.status = this.waitingFor ? 'awaiting_approval' : this.inputs.some((i) => i.status === 'pending') ? 'awaiting_input' : 'running';
+    this.status = this.openStatus();
     this.publish();
   }
 
@@ -256,6 +256,12 @@ export class RunState {
     this.waitingFor = undefined;
     this.note(`run.${status}`, { outcome: status, data: { steps: this.steps.length, ...(error ? { error } : {}) } });
     this.publish();
+  }
+
+  /** What an open run waits for: an approval first, then a person's input, else nothing. */
+  private openStatus(): RunStatus {
+    if (this.approvals.some((a) => a.status === 'pending')) return 'awaiting_approval';
+    return this.inputs.some((i) => i.status === 'pending') ? 'awaiting_input' : 'running';
   }
 
   /** A graph node started (the path shown in the run view). */
@@ -305,7 +311,7 @@ export class RunState {
     );
     this.note('input.answered', { principal: d.answerer.subject, outcome: 'answered', data: { inputId: p.inputId, answer: p.answer ?? null, node: p.node ?? null } });
     if (!this.inputs.some((i) => i.status === 'pending')) {
-      this.status = this.approvals.some((a) => a.status === 'pending') ? 'awaiting_approval' : 'running';
+      this.status = this.openStatus();
       this.refreshWaiting();
     }
     this.publish();

@@ -13,7 +13,7 @@ import { AIMessage, HumanMessage, mapChatMessagesToStoredMessages, SystemMessage
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
-import type { ChatActivityInput } from '../../activities/chat.js';
+import type { ChatInput } from '../../src/agent/types.js';
 import type { AgentToolDef, ChatToolDef } from '../../src/agent/types.js';
 import type { AuditStore } from '../../src/audit/types.js';
 import { loadConfig, type AirlockConfig } from '../../src/config/load.js';
@@ -140,7 +140,7 @@ describe('agent graph activities', () => {
       const expected = ['crm__get_account', 'billing__get_invoice', 'ticketing__create_ticket', 'billing__issue_refund', 'crm__add_note', 'ticketing__update_ticket'];
       for (const [i, name] of expected.entries()) {
         // The run's input comes from the workflow for some turns, from the first human message for others.
-        const input: ChatActivityInput = { runId, agent: 'refund-assistant', messages: stored(messages), tools: asOffered(tools), node: 'agent', ...(i % 2 ? { input: DEMO_INPUT } : {}) };
+        const input: ChatInput = { runId, agent: 'refund-assistant', messages: stored(messages), tools: asOffered(tools), node: 'agent', ...(i % 2 ? { input: DEMO_INPUT } : {}) };
         const out = await inActivity(acts.chat, input);
         assert.equal(out.message.toolCalls.length, 1);
         const call = out.message.toolCalls[0]!;
