@@ -51,12 +51,24 @@ export default tseslint.config(
         {
           patterns: [
             NODE_BUILTINS,
-            { group: ['../src/*', '!../src/core'], message: 'workflows import only the governance core from src/ (src/core/), and types', allowTypeImports: true },
+            {
+              group: ['../src/*', '!../src/core', '!../src/agent'],
+              message: 'workflows import only the sandbox-safe parts of src/ (the governance core, the agent SDK), and types',
+              allowTypeImports: true,
+            },
             { group: ['../activities/*'], message: 'import activities by type only', allowTypeImports: true },
           ],
         },
       ],
       'no-restricted-globals': ['error', { name: 'fetch', message: 'no I/O in workflow code: use an activity' }, { name: 'setInterval', message: 'use sleep/condition from @temporalio/workflow' }],
+    },
+  },
+  {
+    // The agent SDK is bundled into the workflow sandbox with the agents that import it.
+    files: ['src/agent/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [NODE_BUILTINS, { group: ['../*', '!../core'], message: 'the agent SDK depends only on the core', allowTypeImports: true }] }],
+      'no-restricted-globals': ['error', { name: 'fetch', message: 'the agent SDK runs in the workflow sandbox: no I/O' }],
     },
   },
   {

@@ -1,6 +1,6 @@
 // The one control path a proposed tool call takes inside a run: decide (schema, phase, policy) → wait for
-// approval when required → execute as an activity → record. The built-in loop (agentRun.ts) and agents'
-// own graphs (userGraph.ts, through ctx.tools()) both call it, so every call is governed the same way.
+// approval when required → execute as an activity → record. The built-in agent (builtinAgent.ts) and authors'
+// own graphs (graphRun.ts, through ctx.tools()) both call it, so every call is governed the same way.
 // Also: the audit queue's carriers and the model-call fallback loop both kinds of agent share.
 import { ActivityFailure, ApplicationFailure, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';

@@ -26,6 +26,9 @@ import type {
 import { PENDING_MEMO, SA } from './definitions.js';
 import { asFailure, failure } from './failure.js';
 
+/** How a run ends (or continues in a fresh workflow run, so history stays small). */
+export type Outcome = { status: 'completed'; result: Json } | { status: 'rejected'; result: Json } | { status: 'failed'; type: string; message: string } | { status: 'continue' };
+
 /** Steps per workflow run before the run continues as new. */
 export const STEPS_PER_WORKFLOW_RUN = 100;
 
@@ -42,8 +45,8 @@ export class RunState {
   /** Questions the graph asked with interrupt(), and the graph nodes run so far (agents written as graphs). */
   readonly inputs: PendingInput[] = [];
   readonly path: string[] = [];
-  /** Set when a governed call ends the run from inside a graph (a rejection, a failed call, a limit). */
-  stopped?: { status: 'rejected'; result: Json } | { status: 'failed'; type: string; message: string };
+  /** How the run ends, when a node decides it from inside the graph (a rejection, a failed call, a limit, the built-in agent's answer). */
+  stopped?: Outcome;
   /** Decisions on args an approver edited, by step: what runs (and is audited) instead of the first decision. */
   readonly editDecisions = new Map<number, Decision>();
   /** Audit events not yet written; each carries an id fixed here, so writing it again is a no-op. */
@@ -58,12 +61,14 @@ export class RunState {
       this.approvals.push(...c.approvals);
       this.usage = { ...c.usage };
       this.risk = c.risk;
+      this.path.push(...(c.path ?? []));
+      this.inputs.push(...(c.inputs ?? []));
     }
   }
 
   /** What a continued run starts from. */
   carry(): NonNullable<RunInput['carried']> {
-    return { steps: this.steps, approvals: this.approvals, usage: this.usage, risk: this.risk };
+    return { steps: this.steps, approvals: this.approvals, usage: this.usage, risk: this.risk, path: this.path, inputs: this.inputs };
   }
 
   addUsage(m: ModelUse): void {
@@ -143,7 +148,9 @@ export class RunState {
       pendingApprovals: this.approvals.filter((a) => a.status === 'pending'),
       approvals: this.approvals,
       result: this.result,
-      ...(this.input.agent.graph ? { path: this.path, inputs: this.inputs, pendingInputs: this.inputs.filter((i) => i.status === 'pending') } : {}),
+      path: this.path,
+      inputs: this.inputs,
+      pendingInputs: this.inputs.filter((i) => i.status === 'pending'),
       usage: this.usage,
       ...(this.finalModel ? { finalModel: this.finalModel } : {}),
       ...(this.error ? { error: this.error } : {}),

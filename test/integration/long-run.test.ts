@@ -49,6 +49,13 @@ describe('a 200-step run', () => {
     const done = await s.waitForRun(runId, (v) => v.status === 'completed', 600_000);
     assert.equal(done.steps.length, STEPS);
     assert.ok(done.steps.every((x) => x.status === 'completed'));
+    // The built-in agent's graph path survives continue-as-new: plan → govern → act per step, then the answer's plan
+    // (a plan node that decided to continue as new shows as a plan directly followed by the next run's plan).
+    const path = done.path ?? [];
+    assert.deepEqual(
+      path.filter((n, i) => !(n === 'plan' && path[i + 1] === 'plan')),
+      [...Array.from({ length: STEPS }, () => ['plan', 'govern', 'act']).flat(), 'plan'],
+    );
     for (const i of BULKY) {
       const data = done.steps[i]!.result!.data as { $blob?: string; bytes?: number };
       assert.match(String(data.$blob), /^sha256:[0-9a-f]{64}$/, `step ${i} result is a reference`);
@@ -61,6 +68,7 @@ describe('a 200-step run', () => {
     for await (const wf of s.client.workflow.list({ query: `WorkflowId = '${runId}'` })) runs.push(wf.runId);
     // At least every STEPS_PER_WORKFLOW_RUN steps, sooner when Temporal suggests it.
     assert.ok(runs.length >= Math.ceil(STEPS / STEPS_PER_WORKFLOW_RUN), `continued as new: ${runs.length} workflow runs`);
+    assert.equal(path.length - (STEPS * 3 + 1), runs.length - 1, 'one plan node per continuation');
     let largestHistory = 0;
     let largestEvent = 0;
     for (const r of runs) {

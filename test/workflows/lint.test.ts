@@ -1,5 +1,6 @@
 // workflows/ must stay deterministic: no Node built-ins, no I/O modules, activities by type only.
-// The governance core (src/core/) is the one part of src/ it may import: test/core/purity.test.ts keeps it pure.
+// The governance core (src/core/) and the agent SDK (src/agent/, bundled into the sandbox with the agents that
+// import it) are the parts of src/ it may import: test/core/purity.test.ts keeps the core pure, lint the SDK.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ const ALLOWED = [
   /^langsmith\/run_trees$/,
   /^\.\/[a-zA-Z]+\.js$/,
   /^\.\.\/src\/core\/[a-zA-Z]+\.js$/,
+  /^\.\.\/src\/agent\/[a-zA-Z]+\.js$/,
 ];
 
 test('workflow files import only deterministic modules', () => {

@@ -1,24 +1,20 @@
-// Runs an agent's own LangGraph graph (its module's `defineAgent(build)`) inside the workflow. The graph
-// keeps its shape — state, reducers, conditional edges, Send, subgraphs, prebuilt agents — and every model
-// and tool call goes through Airlock (chatModel.ts, graphTools.ts). `interrupt()` is a durable wait for a
+// The one way an agent runs: its LangGraph graph (`defineAgent(build)` — an author's module, or the built-in
+// agent of YAML-only agents, builtinAgent.ts) inside the workflow. The graph keeps its shape — state,
+// reducers, conditional edges, Send, subgraphs, prebuilt agents — and every model and tool call goes
+// through Airlock (chatModel.ts, graphTools.ts, or the control path directly). `interrupt()` is a durable wait for a
 // person: the run shows `awaiting_input` until the answers arrive, then the graph resumes where it stopped.
 // The checkpointer is in memory: Temporal's history is the truth, and replay rebuilds it.
 import { isAIMessage, type BaseMessage } from '@langchain/core/messages';
 import { Command, isGraphDrained, MemorySaver } from '@langchain/langgraph';
-import { condition, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import { condition } from '@temporalio/workflow';
 import type { AgentContext, AgentDefinition } from '../src/agent/define.js';
 import type { AgentToolDef } from '../src/agent/types.js';
 import { ErrorCode } from '../src/core/errors.js';
 import type { Json, JsonObject } from '../src/core/types.js';
 import { AirlockChatModel } from './chatModel.js';
-import type { Outcome } from './agentRun.js';
 import { governedTools } from './graphTools.js';
 import type { Governance } from './governance.js';
-import { AGENT_TOOLS } from './presets.js';
-import type { RunState } from './runState.js';
-
-const { agentTools } = proxyActivities<Activities>(AGENT_TOOLS);
+import type { Outcome, RunState } from './runState.js';
 
 interface InterruptLike {
   id?: string;
@@ -55,10 +51,9 @@ function resultOf(state: Record<string, unknown> | undefined): Json {
   return out;
 }
 
-export async function runUserGraph(run: RunState, gov: Governance, def: AgentDefinition): Promise<Outcome> {
+/** Runs the agent's graph to its outcome; `tools` are the pinned definitions `ctx.tools()` builds from. */
+export async function runAgentGraph(run: RunState, gov: Governance, def: AgentDefinition, tools: AgentToolDef[]): Promise<Outcome> {
   const { agent, runId } = run.input;
-  // Not an audit carrier: the queued events (run.started) go with the next activity that writes them.
-  const tools: AgentToolDef[] = await agentTools.executeWithOptions({ ...AGENT_TOOLS, summary: `tools of ${agent.name}` }, [{ agent: agent.name }]);
   const ctx: AgentContext = {
     runId,
     agent: agent.name,
