@@ -10,6 +10,7 @@ import { createChatActivities } from './chat.js';
 import { createControlActivities } from './control.js';
 import { createMcpActivities } from './mcp.js';
 import { createModelActivities } from './model.js';
+import { createProofActivities } from './proof.js';
 
 export interface ActivityDeps {
   config: AirlockConfig;
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createControlActivities(withWriter),
     ...createMcpActivities(withWriter),
     ...createAuditActivities(withWriter),
+    ...createProofActivities(withWriter),
   };
 }
 

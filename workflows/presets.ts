@@ -69,3 +69,9 @@ export const AGENT_TOOLS: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
 };
+
+/** Checking the API's proof on a person's message: a local activity before the message is recorded. */
+export const VERIFY_PROOF_LOCAL: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes },
+};

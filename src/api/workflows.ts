@@ -2,7 +2,10 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { getRunQuery } from '../../workflows/definitions.js';
+import type { AirlockConfig } from '../config/load.js';
+import { proofClaimsOf, type ProofKind } from '../core/proof.js';
 import type { RunView } from '../core/types.js';
+import { decisionProofs } from '../identity/decisionProof.js';
 import { decisionRefusal, notFound, type ApiError } from './errors.js';
 
 /** The run's current view: queried from the workflow, or for a closed run that cannot be replayed, its recorded result. */
@@ -48,4 +51,13 @@ export async function updateRun<T>(client: Client, runId: string, send: () => Pr
     if (!isRunGone(err)) throw err;
     throw explainClosed(await runView(client, runId));
   }
+}
+
+/**
+ * A person's message with the API's proof over it: the API has verified who sent it, and the workflow records it
+ * only with this signature (src/core/proof.ts), so nobody who merely reaches Temporal can speak for a person.
+ */
+export async function signed<M extends object>(config: Pick<AirlockConfig, 'dataDir' | 'identity'>, kind: ProofKind, runId: string, message: M): Promise<M & { proof: string }> {
+  const proofs = await decisionProofs(config);
+  return { ...message, proof: await proofs.sign(proofClaimsOf(kind, runId, message)) };
 }

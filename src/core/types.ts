@@ -55,7 +55,7 @@ export interface RunInput {
   /** sha256 of the canonical input, computed by the API for the audit trail. */
   inputDigest?: string;
   /** Set when the run continued as new: its record so far. */
-  carried?: { steps: StepView[]; approvals: Approval[]; usage: RunUsage; risk: 'low' | 'medium' | 'high' };
+  carried?: { steps: StepView[]; approvals: Approval[]; usage: RunUsage; risk: 'low' | 'medium' | 'high'; path?: string[]; inputs?: PendingInput[] };
 }
 
 export interface ToolCall {
@@ -203,6 +203,8 @@ export interface ProvideInputInput {
   value: Json;
   /** Filled by the API from the verified token. */
   answerer: Pick<Principal, 'subject' | 'groups'>;
+  /** The API's signature over this message (src/core/proof.ts); without a valid one the answer is refused. */
+  proof?: string;
 }
 
 export interface RunView {
@@ -220,7 +222,7 @@ export interface RunView {
   /** Questions the graph asked (interrupts), answered or not. */
   pendingInputs?: PendingInput[];
   inputs?: PendingInput[];
-  /** Graph nodes run so far, in order (agents written as graphs). */
+  /** Graph nodes run so far, in order (the built-in agent's plan/govern/approve/act, or an author's graph's nodes). */
   path?: string[];
   /** Model tokens and cost of the whole run, and the model of the final answer. */
   usage: RunUsage;
@@ -242,4 +244,6 @@ export interface DecideApprovalInput {
   digest?: string;
   /** Filled by the API from the verified token. */
   approver: Pick<Principal, 'subject' | 'groups'>;
+  /** The API's signature over this message (src/core/proof.ts); without a valid one the vote is refused. */
+  proof?: string;
 }

@@ -6,11 +6,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Activities } from '../../activities/index.js';
 import { callDigest } from '../../src/core/canonical.js';
 import type { ApprovalRequirement, Decision, DecideApprovalInput, JsonObject, PlanOutput, RunInput, RunView, ToolCall } from '../../src/core/types.js';
-import { ROOT } from '../../src/config/load.js';
+import { createProofActivities } from '../../activities/proof.js';
+import { signed } from '../../src/api/workflows.js';
+import { ROOT, type AirlockConfig } from '../../src/config/load.js';
+import { runIdOfApproval } from '../../src/core/approvals.js';
 import { temporalTestServer } from '../../src/temporal/binary.js';
 import { ensureSearchAttributes } from '../../src/temporal/setup.js';
 import { workflowBundle } from '../../src/worker/bundle.js';
@@ -19,6 +25,7 @@ import { agentRunWorkflow } from '../../workflows/agentRun.js';
 import { decideApprovalUpdate, getRunQuery } from '../../workflows/definitions.js';
 
 const HOUR = 3_600_000;
+const PROOF_CONFIG = { dataDir: mkdtempSync(join(tmpdir(), 'airlock-wf-proof-')), identity: {} } as unknown as AirlockConfig;
 const REFUND: ToolCall = { server: 'billing', tool: 'issue_refund', args: { invoiceId: 'INV-1', amount: 600 } };
 
 /** Per run: the plan it follows, what policy says of each args, and the calls that reached the "tool". */
@@ -47,6 +54,8 @@ const activities: Partial<Activities> = {
     return { isError: false, data: { ok: true } };
   },
   async audit() {},
+  // The real proof check, with the same key the test signs with.
+  ...createProofActivities({ config: PROOF_CONFIG }),
 };
 
 describe('agent run workflow with mocked activities (time-skipping server)', () => {
@@ -101,7 +110,10 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
     assert.fail('the update was accepted');
   };
 
-  const vote = (subject: string, groups: string[], d: Omit<DecideApprovalInput, 'approver'>) => ({ args: [{ ...d, approver: { subject, groups } }] as [DecideApprovalInput] });
+  /** A vote as the API sends it: signed with the API's decision key (the real one, under a temporary data dir). */
+  const vote = async (subject: string, groups: string[], d: Omit<DecideApprovalInput, 'approver'>) => ({
+    args: [await signed(PROOF_CONFIG, 'decision', runIdOfApproval(d.approvalId)!, { ...d, approver: { subject, groups } })] as [DecideApprovalInput],
+  });
 
   test('a quorum of two distinct finance members approves; the requester and a repeated voter are refused; the call runs once', async () => {
     const { handle, script } = await start({
@@ -110,16 +122,41 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
     });
     const waiting = await waitFor(handle, (v) => v.status === 'awaiting_approval');
     const a = waiting.pendingApprovals[0]!;
-    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, vote('alice', ['finance'], { approvalId: a.approvalId, decision: 'approve' }))), 'Forbidden');
-    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, vote('zed', ['support'], { approvalId: a.approvalId, decision: 'approve' }))), 'Forbidden');
-    const first = await handle.executeUpdate(decideApprovalUpdate, vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'approve', digest: a.digest }));
+    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, await vote('alice', ['finance'], { approvalId: a.approvalId, decision: 'approve' }))), 'Forbidden');
+    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, await vote('zed', ['support'], { approvalId: a.approvalId, decision: 'approve' }))), 'Forbidden');
+    const first = await handle.executeUpdate(decideApprovalUpdate, await vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'approve', digest: a.digest }));
     assert.equal(first.status, 'pending');
-    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'approve' }))), 'AlreadyDecided');
-    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, vote('carol', ['finance'], { approvalId: a.approvalId, decision: 'approve', digest: 'stale' }))), 'DigestMismatch');
-    const second = await handle.executeUpdate(decideApprovalUpdate, vote('carol', ['finance'], { approvalId: a.approvalId, decision: 'approve' }));
+    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, await vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'approve' }))), 'AlreadyDecided');
+    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, await vote('carol', ['finance'], { approvalId: a.approvalId, decision: 'approve', digest: 'stale' }))), 'DigestMismatch');
+    const second = await handle.executeUpdate(decideApprovalUpdate, await vote('carol', ['finance'], { approvalId: a.approvalId, decision: 'approve' }));
     assert.equal(second.status, 'approved');
     const done = await handle.result();
     assert.equal(done.status, 'completed');
+    assert.deepEqual(script.called, [REFUND]);
+    // The built-in agent is a graph like any other: its path is the nodes it ran, in order.
+    assert.deepEqual(done.path, ['plan', 'govern', 'approve', 'act', 'plan']);
+  });
+
+  test('a vote without the API proof, or with a proof of another message, is refused and the approval stays pending', async () => {
+    const { handle, script } = await start({
+      plan: [{ kind: 'call', call: REFUND }],
+      policy: () => ({ outcome: 'require_approval', reason: 'large refund', approval: { group: 'finance', quorum: 1, expiresAfterMs: 72 * HOUR } }),
+    });
+    const a = (await waitFor(handle, (v) => v.status === 'awaiting_approval')).pendingApprovals[0]!;
+    // Straight to Temporal, as the CLI or the UI's update action would send it: no proof.
+    const forged: DecideApprovalInput = { approvalId: a.approvalId, decision: 'approve', approver: { subject: 'mallory', groups: ['finance'] } };
+    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, { args: [forged] })), 'Forbidden');
+    // A real proof, lifted from bob's rejection and put on an approval.
+    const bobs = (await vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'reject' })).args[0];
+    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, { args: [{ ...bobs, decision: 'approve' }] })), 'Forbidden');
+    // A made-up signature.
+    assert.equal(await refused(handle.executeUpdate(decideApprovalUpdate, { args: [{ ...forged, proof: `${bobs.proof!.slice(0, -4)}AAAA` }] })), 'Forbidden');
+    const still = await handle.query(getRunQuery);
+    assert.equal(still.status, 'awaiting_approval');
+    assert.deepEqual(still.pendingApprovals[0]!.votes, []);
+    assert.deepEqual(script.called, []);
+    await handle.executeUpdate(decideApprovalUpdate, await vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'approve' }));
+    assert.equal((await handle.result()).status, 'completed');
     assert.deepEqual(script.called, [REFUND]);
   });
 
@@ -130,7 +167,7 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
         Number(args.amount) > 500 ? { outcome: 'require_approval', reason: 'over 500', approval: { group: 'finance', quorum: 1, expiresAfterMs: HOUR } } : { outcome: 'allow', reason: 'small' },
     });
     const a = (await waitFor(handle, (v) => v.status === 'awaiting_approval')).pendingApprovals[0]!;
-    const edited = await handle.executeUpdate(decideApprovalUpdate, vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'approve', args: { invoiceId: 'INV-1', amount: 400 } }));
+    const edited = await handle.executeUpdate(decideApprovalUpdate, await vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'approve', args: { invoiceId: 'INV-1', amount: 400 } }));
     assert.equal(edited.status, 'approved');
     assert.equal(edited.replaces, a.approvalId);
     assert.equal(edited.editedBy, 'bob');
@@ -160,7 +197,7 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
       policy: () => ({ outcome: 'require_approval', reason: 'large refund', approval: { group: 'finance', quorum: 3, expiresAfterMs: HOUR } }),
     });
     const a = (await waitFor(handle, (v) => v.status === 'awaiting_approval')).pendingApprovals[0]!;
-    await handle.executeUpdate(decideApprovalUpdate, vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'reject', comment: 'duplicate' }));
+    await handle.executeUpdate(decideApprovalUpdate, await vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'reject', comment: 'duplicate' }));
     const done = await handle.result();
     assert.equal(done.status, 'rejected');
     assert.deepEqual(done.result, { reason: 'rejected by bob', approvalId: a.approvalId });

@@ -11,9 +11,9 @@ import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
 import { ApprovalIdParamsSchema, ApprovalsQuerySchema, DecisionBodySchema } from '../schemas.js';
-import { updateRun } from '../workflows.js';
+import { signed, updateRun } from '../workflows.js';
 
-export function approvalRoutes({ client }: Pick<ApiDeps, 'client'>): Router {
+export function approvalRoutes({ client, config }: Pick<ApiDeps, 'client' | 'config'>): Router {
   const r = Router();
 
   // Approvers see what they may decide now (the core's rule); operators and admins see every pending approval.
@@ -44,23 +44,19 @@ export function approvalRoutes({ client }: Pick<ApiDeps, 'client'>): Router {
     requireRole(req, ['approver'], 'deciding approvals needs the approver role');
     const runId = runIdOfApproval(approvalId);
     if (!runId) throw notFound(`approval ${approvalId}`);
+    const message = await signed(config, 'decision', runId, {
+      approvalId,
+      decision: body.decision,
+      ...(body.comment !== undefined ? { comment: body.comment } : {}),
+      ...(body.args !== undefined ? { args: body.args as JsonObject } : {}),
+      ...(body.digest !== undefined ? { digest: body.digest } : {}),
+      // The approver is the token's subject, never a field of the body.
+      approver: { subject: p.subject, groups: p.groups },
+    });
     const approval = await updateRun(
       client,
       runId,
-      () =>
-        client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, {
-          args: [
-            {
-              approvalId,
-              decision: body.decision,
-              ...(body.comment !== undefined ? { comment: body.comment } : {}),
-              ...(body.args !== undefined ? { args: body.args as JsonObject } : {}),
-              ...(body.digest !== undefined ? { digest: body.digest } : {}),
-              // The approver is the token's subject, never a field of the body.
-              approver: { subject: p.subject, groups: p.groups },
-            },
-          ],
-        }),
+      () => client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, { args: [message] }),
       // The run has ended: say what became of this approval.
       (view) => {
         const a = view.approvals.find((x) => x.approvalId === approvalId);
