@@ -11,7 +11,7 @@ import type { AgentConfig } from '../src/config/schema.js';
 import { PlannerOutputError, ProviderError, type Planner, type TokenUsage, type ToolInfo } from '../src/models/index.js';
 import type { Classification } from '../src/core/classification.js';
 import { costOf, route, RoutingError, runClassification, type RouteChoice } from '../src/models/router.js';
-import { RegistryError, type McpPool } from '../src/registry/pool.js';
+import type { McpPool } from '../src/registry/pool.js';
 import { sanitizeJson } from '../src/core/sanitize.js';
 import type { JsonObject, ModelUse, PlanOutput, RunIdentity, StepView } from '../src/core/types.js';
 import { failure } from '../workflows/failure.js';
@@ -85,21 +85,13 @@ export function createModelGovernance({ config, pool, planners, writer, audit }:
 
   /**
    * The tools a model may be offered: those of approved, unmodified servers, minus those the catalog
-   * withholds, sanitized. A refused server is left out rather than failing the call; calls to it are denied by control.
+   * withholds, sanitized. A server that is refused or broken (unreachable, 401, a bad token, a redirect)
+   * is left out, with a warning from the pool, rather than failing a run that may never call it; calls to
+   * it are denied by control or fail on their own. Servers are asked in parallel: a slow one delays no other.
    */
   async function offeredTools(agent: AgentConfig): Promise<ToolInfo[]> {
-    const tools: ToolInfo[] = [];
-    for (const server of agent.servers) {
-      let live;
-      try {
-        live = await pool.listTools(server);
-      } catch (err) {
-        if (err instanceof RegistryError) continue;
-        throw err;
-      }
-      for (const tool of live) if (pool.catalogAllows(server, tool.name)) tools.push({ server, tool: sanitizeJson(tool) });
-    }
-    return tools;
+    const listed = await Promise.all(agent.servers.map(async (server) => ({ server, live: await pool.availableTools(server) })));
+    return listed.flatMap(({ server, live }) => (live ?? []).filter((tool) => pool.catalogAllows(server, tool.name)).map((tool) => ({ server, tool: sanitizeJson(tool) })));
   }
 
   function recorder(at: { runId: string; agent: string; identity?: RunIdentity; choice: RouteChoice; classification: Classification; step: number; node?: string }): RoutedRecorder {

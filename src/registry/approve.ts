@@ -6,36 +6,52 @@ import type { LockStore } from './lock.js';
 import type { McpPool } from './pool.js';
 import { describeFindings, scanTools, type Finding } from './scanner.js';
 
-export type ApproveResult = { ok: true; pinned: Array<{ server: string; tools: number; overridden: number }> } | { ok: false; findings: Array<{ server: string; findings: Finding[]; text: string }> };
+export type ApproveResult =
+  | {
+      ok: true;
+      pinned: Array<{ server: string; tools: number; overridden: number }>;
+      /** Servers asked for that could not be reached or listed: not pinned, each with why (secrets masked). The others are pinned. */
+      failed: Array<{ server: string; error: string }>;
+    }
+  | { ok: false; findings: Array<{ server: string; findings: Finding[]; text: string }> };
 
 export async function scanAndPin(config: AirlockConfig, pool: McpPool, lock: LockStore, servers: string[], by: string, override?: string): Promise<ApproveResult> {
   for (const s of servers) if (!config.servers[s]) throw new Error(`unknown server "${s}" (catalog: ${Object.keys(config.servers).join(', ')})`);
   // Every live server of the catalog is listed, so references to other servers' tools can be recognised.
+  // Each on its own: one that fails (refused URL, 401, bad token, redirect) costs only its own pin.
   const live: Record<string, Tool[]> = {};
-  for (const id of Object.keys(config.servers)) {
-    if (config.servers[id]!.status === 'retired' && !servers.includes(id)) continue;
-    try {
-      live[id] = await pool.liveTools(id);
-    } catch (err) {
-      if (servers.includes(id)) throw err;
-    }
-  }
-  const scanned = servers.map((server) => {
-    const otherTools = Object.entries(live)
-      .filter(([id]) => id !== server)
-      .flatMap(([id, tools]) => tools.map((t) => `${id}.${t.name}`));
-    const findings = scanTools(live[server]!.map((t) => ({ ...t, inputSchema: t.inputSchema as Record<string, unknown> })) as never, {
-      server,
-      otherServers: Object.keys(config.servers).filter((id) => id !== server),
-      otherTools,
-      urlAllowlist: config.registry.urlAllowlist,
+  const failed: Array<{ server: string; error: string; cause: unknown }> = [];
+  const ids = Object.keys(config.servers).filter((id) => config.servers[id]!.status !== 'retired' || servers.includes(id));
+  await Promise.all(
+    ids.map(async (id) => {
+      try {
+        live[id] = await pool.liveTools(id);
+      } catch (err) {
+        if (servers.includes(id)) failed.push({ server: id, error: (err as Error).message, cause: err });
+      }
+    }),
+  );
+  // Nothing asked for could be listed: fail as before (one server: its own error).
+  if (failed.length === servers.length) throw failed.length === 1 ? failed[0]!.cause : new Error(failed.map((f) => `${f.server}: ${f.error}`).join('; '));
+  const scanned = servers
+    .filter((server) => live[server])
+    .map((server) => {
+      const otherTools = Object.entries(live)
+        .filter(([id]) => id !== server)
+        .flatMap(([id, tools]) => tools.map((t) => `${id}.${t.name}`));
+      const findings = scanTools(live[server]!.map((t) => ({ ...t, inputSchema: t.inputSchema as Record<string, unknown> })) as never, {
+        server,
+        otherServers: Object.keys(config.servers).filter((id) => id !== server),
+        otherTools,
+        urlAllowlist: config.registry.urlAllowlist,
+      });
+      return { server, findings, text: describeFindings(findings) };
     });
-    return { server, findings, text: describeFindings(findings) };
-  });
   const blocked = scanned.filter((x) => x.findings.length > 0);
   if (blocked.length && !override) return { ok: false, findings: blocked };
   return {
     ok: true,
+    failed: failed.map(({ server, error }) => ({ server, error })),
     pinned: scanned.map(({ server, findings, text }) => {
       lock.pin(server, live[server]!, by, findings.length ? { by, reason: override!, findings: text.split('\n') } : undefined);
       return { server, tools: live[server]!.length, overridden: findings.length };

@@ -27,12 +27,17 @@ export const defaultSecretSource = (env: Readonly<Record<string, string | undefi
   },
 });
 
-/** The env additions (stdio) and headers (http) for one server. Errors name the reference, never a value. */
-export function resolveCredentials(cfg: ServerConfig, source: SecretSource): { env: Record<string, string>; headers: Record<string, string> } {
+/**
+ * The env additions (stdio) and headers (http) for one server, and the secret values themselves (for
+ * the pool to mask wherever they turn up). Errors name the reference, never a value.
+ */
+export function resolveCredentials(cfg: ServerConfig, source: SecretSource): { env: Record<string, string>; headers: Record<string, string>; values: string[] } {
   const env: Record<string, string> = {};
   const headers: Record<string, string> = {};
+  const values: string[] = [];
   for (const c of cfg.credentials) {
     const value = source.get(c.from);
+    values.push(value);
     if ('env' in c.inject) {
       if (cfg.transport !== 'stdio') throw new CredentialError(`credentials inject.env needs a stdio server`);
       env[c.inject.env] = value;
@@ -41,5 +46,5 @@ export function resolveCredentials(cfg: ServerConfig, source: SecretSource): { e
       headers[c.inject.header] = `${c.inject.prefix}${value}`;
     }
   }
-  return { env, headers };
+  return { env, headers, values };
 }

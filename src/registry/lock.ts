@@ -1,6 +1,8 @@
 // The registry lockfile: what each approved server's tools looked like when a human pinned them.
 // Any difference on a live connection (a changed description or schema, an added, removed or
-// renamed tool) is drift, and the server's calls fail closed until someone re-approves it.
+// renamed tool) is drift, and the server's calls fail closed until someone re-approves it. The
+// quarantine is written here too, so it holds (in every worker, across restarts, and when the server
+// restores its old definitions) until a re-approval replaces the server's pins.
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { digestOf } from '../core/canonical.js';
@@ -15,6 +17,8 @@ export function toolDefinition(t: Tool): Record<string, unknown> {
     inputSchema: t.inputSchema,
     outputSchema: t.outputSchema,
     annotations: t.annotations,
+    // Metadata servers attach for clients (and that some clients show a model) is pinned too.
+    _meta: t._meta,
   };
 }
 
@@ -29,6 +33,8 @@ const LockedServer = z.strictObject({
   tools: z.record(z.string(), LockedTool),
   /** When scanner findings were accepted by an admin: who, why, and what was found. */
   override: z.strictObject({ by: z.string(), reason: z.string().min(1), findings: z.array(z.string()) }).optional(),
+  /** Set by a worker that found drift; only a re-approval (new pins) clears it. */
+  quarantined: z.strictObject({ at: z.string(), reason: z.string() }).optional(),
 });
 export const LockFileSchema = z.strictObject({ version: z.literal(1), servers: z.record(z.string(), LockedServer) });
 export type LockFile = z.infer<typeof LockFileSchema>;
@@ -97,8 +103,24 @@ export class LockStore {
       tools: Object.fromEntries([...tools].sort((a, b) => a.name.localeCompare(b.name)).map((t) => [t.name, { sha256: toolHash(t), definition: toolDefinition(t) }])),
       ...(override ? { override } : {}),
     };
+    this.write(cur, server, entry);
+    return entry;
+  }
+
+  /**
+   * Records that the pins of `pinnedAt` drifted. Not when they were replaced meanwhile (a re-approval
+   * that raced the drift wins); throws when the file cannot be written (the caller holds it in memory).
+   */
+  quarantine(server: string, pinnedAt: string, reason: string): void {
+    const cur = this.current();
+    if (cur instanceof LockError) throw cur;
+    const entry = cur.servers[server];
+    if (!entry || entry.pinnedAt !== pinnedAt || entry.quarantined) return;
+    this.write(cur, server, { ...entry, quarantined: { at: new Date().toISOString(), reason } });
+  }
+
+  private write(cur: LockFile, server: string, entry: LockedServer): void {
     const servers = { ...cur.servers, [server]: entry };
     this.store.write({ version: 1, servers: Object.fromEntries(Object.entries(servers).sort(([a], [b]) => a.localeCompare(b))) });
-    return entry;
   }
 }
