@@ -8,20 +8,28 @@ export const GENESIS = '0'.repeat(64);
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** The hash of a record covers every stored field except the hash itself and the global insertion order. */
-export function recordHash(r: AuditEventInput & { chainSeq: number; prevHash: string }): string {
-  const { eventId, chain, type, at, runId, principal, onBehalfOf, agent, server, tool, outcome, data, chainSeq, prevHash } = r;
-  return sha256(canonicalJson({ eventId, chain, type, at, runId, principal, onBehalfOf, agent, server, tool, outcome, data, chainSeq, prevHash }));
+/**
+ * The hash of a record covers every stored field except the hash itself and the global insertion order.
+ * `recordedAt` is covered when the record has one: records written before the store kept it have none, and
+ * canonical JSON leaves out absent fields, so they hash (and verify) exactly as they were written. Removing a
+ * new record's `recordedAt` changes what it hashes to, so that is caught like any other edit.
+ */
+export function recordHash(r: AuditEventInput & { chainSeq: number; prevHash: string; recordedAt?: string }): string {
+  const { eventId, chain, type, at, runId, principal, onBehalfOf, agent, server, tool, outcome, data, chainSeq, prevHash, recordedAt } = r;
+  return sha256(canonicalJson({ eventId, chain, type, at, runId, principal, onBehalfOf, agent, server, tool, outcome, data, chainSeq, prevHash, recordedAt }));
 }
 
 export function anchorHash(a: Omit<AuditAnchor, 'hash'>): string {
   return sha256(canonicalJson({ id: a.id, at: a.at, prev: a.prev, heads: a.heads }));
 }
 
-export function chainRecord(e: AuditEventInput, head: { seq: number; hash: string } | undefined): Omit<AuditRecord, 'seq'> {
+/** The record `e` becomes after `head`; `recordedAt` is the store's clock at the write (omitted: as `e` has it, if at all). */
+export function chainRecord(e: AuditEventInput & { recordedAt?: string }, head: { seq: number; hash: string } | undefined, recordedAt = e.recordedAt): Omit<AuditRecord, 'seq'> {
   const chainSeq = (head?.seq ?? 0) + 1;
   const prevHash = head?.hash ?? GENESIS;
-  return { ...e, chainSeq, prevHash, hash: recordHash({ ...e, chainSeq, prevHash }) };
+  const r = { ...e, recordedAt, chainSeq, prevHash };
+  if (recordedAt === undefined) delete r.recordedAt;
+  return { ...r, hash: recordHash(r) };
 }
 
 export type ProblemKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'anchor';

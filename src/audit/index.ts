@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { AirlockConfig } from '../config/load.js';
 import { defaultSecretSource } from '../registry/credentials.js';
+import type { AuditStoreOptions } from './identity.js';
 import { PostgresAuditStore } from './postgres.js';
 import { Redactor } from './redact.js';
 import { SqliteAuditStore } from './sqlite.js';
@@ -11,10 +12,11 @@ export function auditPaths(config: AirlockConfig): { file: string; anchorFile: s
   return { file: resolve(config.dataDir, config.audit.file), anchorFile: resolve(config.dataDir, config.audit.anchorFile) };
 }
 
-export async function openAuditStore(config: AirlockConfig): Promise<AuditStore> {
+/** Opens the store; `opts.log` is told, once, when the store's database is found replaced or removed (every write is refused then). */
+export async function openAuditStore(config: AirlockConfig, opts: AuditStoreOptions = {}): Promise<AuditStore> {
   const { file, anchorFile } = auditPaths(config);
-  if (config.audit.databaseUrl) return PostgresAuditStore.open(config.audit.databaseUrl, config.audit.schema, anchorFile);
-  return new SqliteAuditStore(file, anchorFile);
+  if (config.audit.databaseUrl) return PostgresAuditStore.open(config.audit.databaseUrl, config.audit.schema, anchorFile, opts);
+  return new SqliteAuditStore(file, anchorFile, opts);
 }
 
 /** The configured field rules, plus every server credential this process can resolve (masked wherever it appears). */
@@ -45,3 +47,4 @@ export async function* allRecords(store: AuditStore, q: Omit<AuditQuery, 'limit'
 }
 
 export type { AuditStore } from './types.js';
+export { AuditStoreReplaced, type AuditStoreOptions } from './identity.js';

@@ -1,7 +1,9 @@
 // The audit store on PostgreSQL: same records and chains as SQLite; per-chain row locks serialize appends.
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { appendAnchor } from './anchorFile.js';
 import { anchorHash, chainRecord, GENESIS } from './chain.js';
+import { IdentityAlarm, type AuditStoreOptions } from './identity.js';
 import { fromRow, whereOf } from './sqlite.js';
 import type { AuditAnchor, AuditEventInput, AuditQuery, AuditRecord, AuditStore } from './types.js';
 
@@ -17,7 +19,8 @@ CREATE TABLE IF NOT EXISTS ${s}.audit_events (
   at TEXT NOT NULL,
   type TEXT NOT NULL,
   run_id TEXT, principal TEXT, on_behalf_of TEXT, agent TEXT, server TEXT, tool TEXT, outcome TEXT,
-  data TEXT NOT NULL
+  data TEXT NOT NULL,
+  recorded_at TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_events_chain ON ${s}.audit_events (chain, chain_seq);
 CREATE INDEX IF NOT EXISTS audit_events_run ON ${s}.audit_events (run_id, seq);
@@ -25,7 +28,18 @@ CREATE INDEX IF NOT EXISTS audit_events_at ON ${s}.audit_events (at);
 CREATE INDEX IF NOT EXISTS audit_events_usage ON ${s}.audit_events (agent, type, at);
 CREATE TABLE IF NOT EXISTS ${s}.audit_heads (chain TEXT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL, anchored_seq BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS ${s}.audit_anchors (id BIGINT PRIMARY KEY, at TEXT NOT NULL, prev TEXT NOT NULL, heads TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ${s}.audit_store (singleton BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton), store_id TEXT NOT NULL, created_at TEXT NOT NULL);
 `;
+
+/**
+ * What the store is, read with BEGIN in one round trip before every write: the random id written when the
+ * schema was created, and the oids of the records' and heads' tables (a table dropped and recreated gets a
+ * new one; a recreated anchor table is caught by the anchor file). Also the database's clock in epoch
+ * seconds: the batch's `recordedAt`, one clock for every worker.
+ */
+const identitySql = (s: string) =>
+  `SELECT store_id, to_regclass('${s}.audit_events')::oid::text || '/' || to_regclass('${s}.audit_heads')::oid::text AS tables, extract(epoch FROM clock_timestamp())::text AS now FROM ${s}.audit_store`;
+type Identity = { store_id: string; tables: string | null; now: string };
 
 /** The URL with its password removed, for messages and the readiness report. */
 export function redactUrl(url: string): string {
@@ -41,27 +55,36 @@ export function redactUrl(url: string): string {
 export class PostgresAuditStore implements AuditStore {
   readonly kind = 'postgres' as const;
   readonly location: string;
+  private readonly alarm: IdentityAlarm;
 
   private constructor(
     private readonly pool: pg.Pool,
     url: string,
     private readonly schema: string,
+    /** The identity read at open; every write checks it is unchanged. */
+    private readonly identity: Omit<Identity, 'now'>,
     private readonly anchorFile?: string,
+    opts: AuditStoreOptions = {},
   ) {
     this.location = `${redactUrl(url)} (schema ${schema})`;
+    this.alarm = new IdentityAlarm(opts.log);
   }
 
-  static async open(url: string, schema: string, anchorFile?: string): Promise<PostgresAuditStore> {
+  static async open(url: string, schema: string, anchorFile?: string, opts: AuditStoreOptions = {}): Promise<PostgresAuditStore> {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`audit schema "${schema}" is not a plain lower-case identifier`);
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     // An idle client's network error must not crash the process; the next query reports it.
     pool.on('error', () => {});
+    let identity: Identity;
     try {
       // Concurrent CREATE … IF NOT EXISTS can still collide: one process creates the schema at a time.
       const c = await pool.connect();
       try {
         await c.query(`SELECT pg_advisory_lock(hashtext('airlock-audit-schema'))`);
         await c.query(schemaSql(schema));
+        await migrate(c, schema);
+        await c.query(`INSERT INTO ${schema}.audit_store (singleton, store_id, created_at) VALUES (TRUE, $1, $2) ON CONFLICT (singleton) DO NOTHING`, [randomUUID(), new Date().toISOString()]);
+        identity = (await c.query<Identity>(identitySql(schema))).rows[0]!;
       } finally {
         await c.query(`SELECT pg_advisory_unlock_all()`).catch(() => {});
         c.release();
@@ -70,14 +93,15 @@ export class PostgresAuditStore implements AuditStore {
       await pool.end();
       throw err;
     }
-    return new PostgresAuditStore(pool, url, schema, anchorFile);
+    return new PostgresAuditStore(pool, url, schema, { store_id: identity.store_id, tables: identity.tables }, anchorFile, opts);
   }
 
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /** A write transaction on the store as opened (else AuditStoreReplaced); `now` is the database's clock. */
+  private async tx<T>(fn: (c: pg.PoolClient, now: string) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     try {
-      await c.query('BEGIN');
-      const out = await fn(c);
+      const now = await this.begin(c);
+      const out = await fn(c, now);
       await c.query('COMMIT');
       return out;
     } catch (err) {
@@ -88,10 +112,35 @@ export class PostgresAuditStore implements AuditStore {
     }
   }
 
+  /** BEGIN, and the identity check in the same round trip. */
+  private async begin(c: pg.PoolClient): Promise<string> {
+    const where = { schema: this.schema, location: this.location };
+    let found: Identity | undefined;
+    try {
+      // Two statements, no parameters: sent as one simple query, so the check costs no extra round trip.
+      const res = (await c.query(`BEGIN; ${identitySql(this.schema)}`)) as unknown as pg.QueryResult<Identity>[];
+      found = res[1]!.rows[0];
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      // undefined_table, invalid_schema_name: the schema or the identity table was dropped.
+      if (code === '42P01' || code === '3F000') this.alarm.fail(`the audit schema ${this.schema} was dropped while this process was using it; writes are refused`, where);
+      throw err;
+    }
+    if (!found) this.alarm.fail(`the audit schema ${this.schema} lost its identity row (audit_store): writes are refused`, where);
+    if (found.tables === null) this.alarm.fail(`the audit tables of schema ${this.schema} were dropped while this process was using them; writes are refused`, where);
+    if (found.store_id !== this.identity.store_id || found.tables !== this.identity.tables)
+      this.alarm.fail(
+        `the audit schema ${this.schema} was dropped and recreated (or its tables were) while this process was using it; writes are refused so nothing is recorded in a new, empty trail`,
+        where,
+      );
+    this.alarm.clear();
+    return new Date(Math.round(Number(found.now) * 1000)).toISOString();
+  }
+
   async append(events: AuditEventInput[]): Promise<AuditRecord[]> {
     if (!events.length) return [];
     const s = this.schema;
-    return this.tx(async (c) => {
+    return this.tx(async (c, recordedAt) => {
       const out: AuditRecord[] = [];
       for (const e of events) {
         // Lock the chain's head row (created on first use); then the id check and the append are serialized per chain.
@@ -102,10 +151,10 @@ export class PostgresAuditStore implements AuditStore {
           out.push(fromRow(existing));
           continue;
         }
-        const r = chainRecord(e, Number(head.seq) > 0 ? { seq: Number(head.seq), hash: head.hash } : undefined);
+        const r = chainRecord(e, Number(head.seq) > 0 ? { seq: Number(head.seq), hash: head.hash } : undefined, recordedAt);
         const { rows } = await c.query<{ seq: string }>(
-          `INSERT INTO ${s}.audit_events (event_id, chain, chain_seq, prev_hash, hash, at, type, run_id, principal, on_behalf_of, agent, server, tool, outcome, data)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING seq`,
+          `INSERT INTO ${s}.audit_events (event_id, chain, chain_seq, prev_hash, hash, at, type, run_id, principal, on_behalf_of, agent, server, tool, outcome, data, recorded_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING seq`,
           [
             r.eventId,
             r.chain,
@@ -122,6 +171,7 @@ export class PostgresAuditStore implements AuditStore {
             r.tool ?? null,
             r.outcome ?? null,
             JSON.stringify(r.data),
+            recordedAt,
           ],
         );
         await c.query(`UPDATE ${s}.audit_heads SET seq = $2, hash = $3 WHERE chain = $1`, [r.chain, r.chainSeq, r.hash]);
@@ -191,4 +241,10 @@ export class PostgresAuditStore implements AuditStore {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** Schemas created before `recorded_at` existed get the column (NULL on their old records, which keep verifying). */
+async function migrate(c: pg.PoolClient, s: string): Promise<void> {
+  const { rows } = await c.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'audit_events' AND column_name = 'recorded_at'`, [s]);
+  if (!rows.length) await c.query(`ALTER TABLE ${s}.audit_events ADD COLUMN IF NOT EXISTS recorded_at TEXT`);
 }

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { appendAnchor } from './anchorFile.js';
 import { anchorHash, chainRecord, GENESIS } from './chain.js';
+import { FileIdentity, type AuditStoreOptions } from './identity.js';
 import type { AuditAnchor, AuditEventInput, AuditQuery, AuditRecord, AuditStore } from './types.js';
 
 const SCHEMA = `
@@ -17,7 +18,8 @@ CREATE TABLE IF NOT EXISTS audit_events (
   at TEXT NOT NULL,
   type TEXT NOT NULL,
   run_id TEXT, principal TEXT, on_behalf_of TEXT, agent TEXT, server TEXT, tool TEXT, outcome TEXT,
-  data TEXT NOT NULL
+  data TEXT NOT NULL,
+  recorded_at TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_events_chain ON audit_events (chain, chain_seq);
 CREATE INDEX IF NOT EXISTS audit_events_run ON audit_events (run_id, seq);
@@ -44,6 +46,8 @@ type Row = {
   tool: string | null;
   outcome: string | null;
   data: string;
+  /** NULL on records written before the store kept it. */
+  recorded_at?: string | null;
 };
 
 export function fromRow(r: Row): AuditRecord {
@@ -58,6 +62,7 @@ export function fromRow(r: Row): AuditRecord {
     type: r.type as AuditRecord['type'],
     data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data,
   };
+  if (r.recorded_at !== null && r.recorded_at !== undefined) rec.recordedAt = r.recorded_at;
   for (const [k, col] of [
     ['runId', 'run_id'],
     ['principal', 'principal'],
@@ -104,35 +109,43 @@ export class SqliteAuditStore implements AuditStore {
   private readonly db: Database.Database;
   private readonly appendTx: (events: AuditEventInput[]) => AuditRecord[];
   private readonly anchorTx: () => AuditAnchor | null;
+  /** The file this handle writes to: every write checks the path still holds it (identity.ts). */
+  private readonly identity: FileIdentity;
 
   constructor(
     readonly location: string,
     private readonly anchorFile?: string,
+    opts: AuditStoreOptions = {},
   ) {
     mkdirSync(dirname(location), { recursive: true });
     this.db = new Database(location);
+    this.identity = new FileIdentity(location, opts.log);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    migrate(this.db);
     const byId = this.db.prepare<[string], Row>('SELECT * FROM audit_events WHERE event_id = ?');
     const head = this.db.prepare<[string], { seq: number; hash: string }>('SELECT seq, hash FROM audit_heads WHERE chain = ?');
     const insert = this.db.prepare(
-      `INSERT INTO audit_events (event_id, chain, chain_seq, prev_hash, hash, at, type, run_id, principal, on_behalf_of, agent, server, tool, outcome, data)
-       VALUES (@eventId, @chain, @chainSeq, @prevHash, @hash, @at, @type, @runId, @principal, @onBehalfOf, @agent, @server, @tool, @outcome, @data)`,
+      `INSERT INTO audit_events (event_id, chain, chain_seq, prev_hash, hash, at, type, run_id, principal, on_behalf_of, agent, server, tool, outcome, data, recorded_at)
+       VALUES (@eventId, @chain, @chainSeq, @prevHash, @hash, @at, @type, @runId, @principal, @onBehalfOf, @agent, @server, @tool, @outcome, @data, @recordedAt)`,
     );
     const setHead = this.db.prepare('INSERT INTO audit_heads (chain, seq, hash) VALUES (?, ?, ?) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');
-    const appendTx = this.db.transaction((events: AuditEventInput[]) =>
-      events.map((e) => {
+    const appendTx = this.db.transaction((events: AuditEventInput[]) => {
+      // Under the write lock: the file is still the one opened, else nothing is written (and the caller's work waits).
+      this.identity.check();
+      const recordedAt = new Date().toISOString();
+      return events.map((e) => {
         const existing = byId.get(e.eventId);
         if (existing) return fromRow(existing);
-        const r = chainRecord(e, head.get(e.chain));
-        const nulls = { runId: null, principal: null, onBehalfOf: null, agent: null, server: null, tool: null, outcome: null };
+        const r = chainRecord(e, head.get(e.chain), recordedAt);
+        const nulls = { runId: null, principal: null, onBehalfOf: null, agent: null, server: null, tool: null, outcome: null, recordedAt: null };
         const info = insert.run({ ...nulls, ...r, data: JSON.stringify(r.data) });
         setHead.run(r.chain, r.chainSeq, r.hash);
         return { ...r, seq: Number(info.lastInsertRowid) };
-      }),
-    );
+      });
+    });
     // IMMEDIATE: take the write lock before reading the chain head, so writers in other processes queue.
     this.appendTx = (events) => appendTx.immediate(events);
     const changed = this.db.prepare<[], { chain: string; seq: number; hash: string }>('SELECT chain, seq, hash FROM audit_heads WHERE seq > anchored_seq');
@@ -140,6 +153,7 @@ export class SqliteAuditStore implements AuditStore {
     const insertAnchor = this.db.prepare('INSERT INTO audit_anchors (id, at, prev, heads, hash) VALUES (?, ?, ?, ?, ?)');
     const markAnchored = this.db.prepare('UPDATE audit_heads SET anchored_seq = ? WHERE chain = ?');
     const anchorTx = this.db.transaction(() => {
+      this.identity.check();
       const heads = changed.all();
       if (!heads.length) return null;
       const last = lastAnchor.get();
@@ -203,4 +217,18 @@ export class SqliteAuditStore implements AuditStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Databases created before `recorded_at` existed get the column (NULL on their old records, which keep verifying). */
+function migrate(db: Database.Database): void {
+  const has = () =>
+    db
+      .prepare<[], { name: string }>('PRAGMA table_info(audit_events)')
+      .all()
+      .some((c) => c.name === 'recorded_at');
+  if (has()) return;
+  // IMMEDIATE: of several processes opening the file at once, one adds the column and the others see it.
+  db.transaction(() => {
+    if (!has()) db.exec('ALTER TABLE audit_events ADD COLUMN recorded_at TEXT');
+  }).immediate();
 }

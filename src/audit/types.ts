@@ -54,6 +54,11 @@ export interface AuditRecord extends AuditEventInput {
   chainSeq: number;
   prevHash: string;
   hash: string;
+  /**
+   * ISO-8601 wall-clock time the store wrote the record (`at` is when the event happened, in the run's time).
+   * Absent on records written before the store kept it. Covered by `hash` when present.
+   */
+  recordedAt?: string;
 }
 
 export interface AuditQuery {

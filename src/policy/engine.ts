@@ -4,7 +4,9 @@
  *
  * ── Files ────────────────────────────────────────────────────────────────────────────────────────
  * A policy directory holds `schema.cedarschema` (Cedar's human schema format, checked in schema.ts) and
- * `*.cedar` policy files (files.ts), read in sorted order. At load every file is parsed and every policy is
+ * `*.cedar` policy files (files.ts), read in sorted order. An entry of either kind that is not a readable file
+ * (a directory, a dangling symlink, a symlink loop, no read permission) fails the whole load (directory.ts):
+ * a set never has fewer policies than the directory holds. At load every file is parsed and every policy is
  * validated against the schema in Cedar's strict mode; any problem is a `PolicyError` naming the file and
  * the line (Cedar's byte offsets are mapped back to the file the policy came from). A policy's id is its
  * `@id("...")` annotation, else `<file>:<index>` (0-based within the file); ids must be unique. Templates are rejected.
@@ -64,17 +66,16 @@
  * given the exact call Airlock built. Tests inject failures with it (throwing, or answering 'failure') and
  * check that the engine fails closed.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { AuthorizationAnswer, CedarValueJson, StatefulAuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
 import { sha256Hex } from '../core/canonical.js';
 import { formatDuration } from '../core/duration.js';
 import { ArgsError, conformAttrs, conformContext } from './args.js';
+import { readPolicyDir } from './directory.js';
 import { policyFacts, toolActionFacts } from './facts.js';
 import { parsePolicyFile, type ParsedPolicy } from './files.js';
-import { charIndex, errorText, lineAt, located, PolicyError, stripBom, throwLocated, type Located } from './location.js';
-import { ACTION, AGENT, loadSchema, SCHEMA_FILE, SERVICE, TOOL, USER, type ActionInfo, type RecordT } from './schema.js';
+import { charIndex, errorText, lineAt, located, PolicyError, throwLocated, type Located } from './location.js';
+import { ACTION, AGENT, loadSchema, SERVICE, TOOL, USER, type ActionInfo, type RecordT } from './schema.js';
 import type { PolicyDecision, PolicyFacts, PolicyRequest, ToolActionFacts } from './types.js';
 
 export { PolicyError } from './location.js';
@@ -129,23 +130,16 @@ export class PolicyEngine {
 
   /** Reads, parses and validates `dir`; any problem is a PolicyError naming the file and line. */
   static load(dir: string, opts: LoadOptions = {}): PolicyEngine {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new PolicyError('policy directory not found', dir);
-    const schemaPath = join(dir, SCHEMA_FILE);
-    if (!existsSync(schemaPath)) throw new PolicyError(`schema file not found: the policy directory needs ${SCHEMA_FILE}`, schemaPath);
-    const schemaText = stripBom(readFileSync(schemaPath, 'utf8'));
+    // Every *.cedar entry and the schema must be a readable file, or nothing loads (directory.ts).
+    const { schema: schemaFile, policies: files } = readPolicyDir(dir);
+    const schemaPath = schemaFile.path;
+    const schemaText = schemaFile.text;
     const { actions, shapes, canonical: schemaCanonical, schema } = loadSchema(schemaPath, schemaText);
-
-    const files = readdirSync(dir)
-      .filter((f) => f.endsWith('.cedar') && statSync(join(dir, f)).isFile())
-      .sort();
-    if (files.length === 0) throw new PolicyError('no policy files (*.cedar) in the policy directory', dir);
 
     const texts: Record<string, string> = {};
     const byId = new Map<string, ParsedPolicy & { fileText: string }>();
     let hashed = 'airlock-policy-set/v1\n';
-    for (const f of files) {
-      const path = join(dir, f);
-      const fileText = stripBom(readFileSync(path, 'utf8'));
+    for (const { name: f, path, text: fileText } of files) {
       for (const p of parsePolicyFile(path, f, fileText)) {
         const prev = byId.get(p.id);
         if (prev) throw new PolicyError(`duplicate policy id "${p.id}" (also ${prev.file}:${prev.line})`, path, p.line);
@@ -154,7 +148,7 @@ export class PolicyEngine {
         hashed += `${JSON.stringify(p.id)}\n${p.canonical}\n`;
       }
     }
-    if (byId.size === 0) throw new PolicyError('the policy files contain no policies', join(dir, files[0]));
+    if (byId.size === 0) throw new PolicyError('the policy files contain no policies', files[0].path);
 
     // Strict validation against the schema; errors are located in the policy's own file.
     const v = cedar.validate({ schema: schemaText, policies: { staticPolicies: texts }, validationSettings: { mode: 'strict' } });

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { PolicyEngine } from './engine.js';
 
@@ -7,9 +7,10 @@ import { PolicyEngine } from './engine.js';
  * uses the policies on disk. Decisions already taken are in workflow history and never re-evaluated,
  * so a policy change cannot break the replay of a running workflow.
  *
- * If a reload fails (a syntax error, a policy that violates the schema, a missing schema), the source
- * holds the error and every decision is denied until the directory is fixed: fail closed, never
- * "keep using the old policies" silently.
+ * If a reload fails (a syntax error, a policy that violates the schema, a missing schema, a `*.cedar`
+ * entry that is not a readable file), the source holds the error and every decision is denied until the
+ * directory is fixed: fail closed, never "keep using the old policies" silently, and never a set with
+ * fewer policies than the directory holds.
  */
 export class PolicySource {
   private fingerprint = '';
@@ -17,7 +18,11 @@ export class PolicySource {
 
   /** Loads at startup; a bad policy directory is a startup error naming the file and line. */
   constructor(readonly dir: string) {
-    this.fingerprint = this.scan();
+    try {
+      this.fingerprint = this.scan();
+    } catch {
+      // A missing or unreadable directory: load names it.
+    }
     this.state = PolicyEngine.load(dir);
   }
 
@@ -41,13 +46,25 @@ export class PolicySource {
     return this.state;
   }
 
-  /** Cheap change detection: names, sizes and modification times of the directory's files. */
+  /**
+   * Cheap change detection: each entry's name, inode, size, mode and times. An entry that cannot be
+   * stat'ed (a dangling symlink, a loop) is part of the fingerprint with its error, so the load that
+   * follows reports it rather than this scan throwing.
+   */
   private scan(): string {
     return readdirSync(this.dir)
       .sort()
       .map((f) => {
-        const st = statSync(join(this.dir, f));
-        return `${f}:${st.size}:${st.mtimeMs}`;
+        const p = join(this.dir, f);
+        let st: Stats;
+        try {
+          st = statSync(p);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code ?? 'error';
+          const link = lstatSync(p, { throwIfNoEntry: false });
+          return `${f}:!${code}:${link ? `${link.ino}:${link.mtimeMs}:${link.ctimeMs}` : 'gone'}`;
+        }
+        return `${f}:${st.ino}:${st.size}:${st.mode}:${st.mtimeMs}:${st.ctimeMs}`;
       })
       .join('|');
   }
