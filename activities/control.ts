@@ -20,6 +20,8 @@ export interface DecideInput {
   agent: AgentSpec;
   identity: RunIdentity;
   call: ToolCall;
+  /** When an approver's edit is decided: the args as first proposed (policies see them as `context.edit`). */
+  editOf?: JsonObject;
   /** The run's queued audit events, written with this decision's own. */
   audit?: AuditEventInput[];
 }
@@ -89,7 +91,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
     return decision;
   }
 
-  async function evaluate({ runId, step, agent, identity, call }: DecideInput): Promise<Decision & { stage: Stage }> {
+  async function evaluate({ runId, step, agent, identity, call, editOf }: DecideInput): Promise<Decision & { stage: Stage }> {
     const name = `${call.server}.${call.tool}`;
     const engine = policies.current();
     const policyVersion = engine instanceof Error ? 'unavailable' : engine.version;
@@ -144,6 +146,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
         classification: config.servers[call.server]?.classification ?? DEFAULT_CLASSIFICATION,
       },
       args,
+      ...(editOf ? { edit: editOf } : {}),
       runId,
       now: new Date().toISOString(),
     });

@@ -96,10 +96,10 @@ export function createGovernance(run: RunState) {
     }
   }
 
-  function decideCall(step: StepView, args: JsonObject, purpose: string): Promise<Decision> {
+  function decideCall(step: StepView, args: JsonObject, purpose: string, editOf?: JsonObject): Promise<Decision> {
     const [server, ...rest] = step.tool.split('.');
     return carryingAudit((events) => {
-      const input = { runId, step: step.index, agent, identity: run.identity, call: { server: server!, tool: rest.join('.'), args }, audit: events };
+      const input = { runId, step: step.index, agent, identity: run.identity, call: { server: server!, tool: rest.join('.'), args }, ...(editOf ? { editOf } : {}), audit: events };
       const summary = `${purpose} ${step.tool}${step.node ? ` (node ${step.node})` : ''}`;
       return patched(LOCAL_CONTROL_PATCH) ? decideLocally.executeWithOptions({ ...CONTROL_DECISION_LOCAL, summary }, [input]) : decide.executeWithOptions({ ...CONTROL_DECISION, summary }, [input]);
     });
@@ -151,7 +151,8 @@ export function createGovernance(run: RunState) {
   async function editApproval(d: DecideApprovalInput): Promise<Approval> {
     const a = run.approvals.find((x) => x.approvalId === d.approvalId)!;
     const step = run.steps[a.step]!;
-    const decision = await decideCall(step, d.args!, 'edit');
+    // Policy sees the args as first proposed (`context.edit`), so it can require an edit to keep the same business object.
+    const decision = await decideCall(step, d.args!, 'edit', step.args);
     // Other decisions may have landed while policy was consulted.
     if (a.status !== 'pending') throw failure(ErrorCode.AlreadyDecided, `approval ${a.approvalId} is already ${a.status}`);
     if (decision.outcome === 'deny') throw failure(ErrorCode.InvalidEdit, `edited args refused: ${decision.reason}`);

@@ -291,7 +291,7 @@ export class PolicyEngine {
       principal: principalUid,
       action: { type: ACTION, id: actionId },
       resource: toolUid,
-      context: conformContext(context, req.args, action.context),
+      context: conformContext(context, req.args, action.context, req.edit),
       entities: [
         { uid: principalUid, attrs: conformAttrs(principalAttrs, this.shapes.get(principalType), `principal`), parents: [] },
         { uid: agentUid, attrs: conformAttrs({ name: req.agent }, this.shapes.get(AGENT), 'agent'), parents: [] },

@@ -199,8 +199,15 @@ export function loadSchema(path: string, text: string): LoadedSchema {
         if (a.type.kind !== 'Record') fail(`action "${name}": context.args must be a record type, not ${typeName(a.type)}`, actionRe, fieldRe);
         continue;
       }
+      if (k === 'edit') {
+        // The args as first proposed, present only while an approver's edit is decided: optional, typed like args.
+        const args = ctx.attrs.get('args');
+        if (a.required) fail(`action "${name}": context.edit is present only when an edit is decided; declare it optional (edit?: …)`, actionRe, fieldRe);
+        if (!args || !sameType(a.type, args.type)) fail(`action "${name}": context.edit must have the same type as context.args`, actionRe, fieldRe);
+        continue;
+      }
       const want = BASE_CONTEXT[k];
-      if (!want) return fail(`action "${name}": context field ${k} is not supplied by Airlock (it supplies: ${[...Object.keys(BASE_CONTEXT), 'args'].join(', ')})`, actionRe, fieldRe);
+      if (!want) return fail(`action "${name}": context field ${k} is not supplied by Airlock (it supplies: ${[...Object.keys(BASE_CONTEXT), 'args', 'edit'].join(', ')})`, actionRe, fieldRe);
       if (!sameType(a.type, want)) fail(`action "${name}": context.${k} must have type ${typeName(want)}, not ${typeName(a.type)}`, actionRe, fieldRe);
     }
     actions.set(name, { principalTypes: new Set(applies.principalTypes), context: ctx });

@@ -16,6 +16,8 @@ export interface PolicyRequest {
   toolInfo: { readOnly: boolean; destructive: boolean; idempotent: boolean; classification: string };
   /** JSON args, already validated against the tool's input schema. */
   args: Record<string, unknown>;
+  /** When an approver's edit is decided: the args as first proposed (`context.edit`, where the schema declares it). */
+  edit?: Record<string, unknown>;
   runId: string;
   /** ISO timestamp. */
   now: string;

@@ -126,6 +126,10 @@ describe('Cedar policy on real runs (demo policies, autonomous phase)', () => {
     assert.equal(bad.status, 422);
     assert.match(bad.body.error.message, /input schema/);
     assert.equal((await decide('bob', a, { decision: 'reject', args: a.args })).status, 422, 'edits only come with an approval');
+    // An edit may not move the refund to another customer's invoice (context.edit holds the args as proposed).
+    const moved = await decide('bob', a, { decision: 'approve', args: { ...a.args, invoiceId: 'INV-2001', amount: 400 } });
+    assert.equal(moved.status, 422, JSON.stringify(moved.body));
+    assert.match(moved.body.error.message, /refund-edit-same-invoice/);
     const still = await s.waitForRun(runId, () => true);
     assert.deepEqual([still.status, still.approvals.length, still.pendingApprovals[0]!.approvalId], ['awaiting_approval', 1, a.approvalId]);
 

@@ -94,6 +94,7 @@ describe('demo policies', () => {
       'read-only-phase',
       'read-only-tools',
       'refund-dual-finance-approval',
+      'refund-edit-same-invoice',
       'refund-finance-approval',
       'refund-over-limit',
       'refund-small',
@@ -125,6 +126,25 @@ describe('demo policies', () => {
       assert.ok(d.reason.includes(policyId), d.reason);
     });
   }
+
+  test('an edit keeps the business object: context.edit holds the args as first proposed', () => {
+    const first = refund(600).args;
+    // Same invoice, smaller amount: decided by its band as usual.
+    const smaller = engine.evaluate(refund(400, { edit: first }));
+    assert.equal(smaller.outcome, 'allow', JSON.stringify(smaller));
+    // Another invoice (or currency) under an approval given for the first: refused, whatever the amount.
+    for (const moved of [refund(400, { edit: first }, { invoiceId: 'INV-9999' }), refund(400, { edit: { ...first, currency: 'EUR' } })])
+      assertDeny(engine.evaluate(moved), 'not move the refund to another invoice', ['refund-edit-same-invoice']);
+    // Without an edit the rule never applies.
+    assert.equal(engine.evaluate(refund(400, {}, { invoiceId: 'INV-9999' })).outcome, 'allow');
+  });
+
+  test('context.edit must be optional and typed like args', () => {
+    const required = demoCopy((dir) => replaceIn(dir, 'schema.cedarschema', 'edit?: RefundArgs', 'edit: RefundArgs'));
+    assert.match(loadError(required).message, /context\.edit is present only when an edit is decided; declare it optional/);
+    const other = demoCopy((dir) => replaceIn(dir, 'schema.cedarschema', 'edit?: RefundArgs', 'edit?: AccountRef'));
+    assert.match(loadError(other).message, /context\.edit must have the same type as context\.args/);
+  });
 
   test('the approval reason says who must approve', () => {
     const d = engine.evaluate(refund(7500));
