@@ -1,6 +1,7 @@
 // Audit writes: the run's own events (queued by the workflow, carried by the next activity) and the
 // events activities record themselves. Every event id is fixed before the first attempt, so a retried
 // activity stores each event exactly once.
+import { runsNeedingReconciliation } from '../src/observability/metrics.js';
 import { Context } from '@temporalio/activity';
 import { ErrorCode } from '../src/core/errors.js';
 import type { Redactor } from '../src/audit/redact.js';
@@ -36,6 +37,7 @@ export function createAuditWriter({ audit, redactor }: AuditDeps) {
     } catch (err) {
       throw failure(ErrorCode.AuditUnavailable, `audit store (${audit.kind}) refused the write: ${(err as Error).message}`);
     }
+    for (const e of events) if (e.type === 'run.reconciliation') runsNeedingReconciliation.inc({ agent: e.agent ?? 'unknown' });
   }
 
   /** Events an activity records about itself, with ids from its workflow run and activity id (stable across retries). */

@@ -107,7 +107,7 @@ export function createGovernance(run: RunState) {
 
   function recordDecision(step: StepView, decision: Decision): void {
     run.raiseRisk(decision);
-    step.decision = { outcome: decision.outcome, reason: decision.reason, policyIds: decision.policyIds, policyVersion: decision.policyVersion };
+    step.decision = { outcome: decision.outcome, reason: decision.reason, policyIds: decision.policyIds, policyVersion: decision.policyVersion, write: decision.write };
     // Fixed before approval (idempotency key included), so the approver sees exactly the args that will run.
     step.args = decision.args;
   }

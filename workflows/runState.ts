@@ -6,7 +6,7 @@ import type { AuditEventInput, AuditEventType } from '../src/audit/types.js';
 import * as book from '../src/core/approvals.js';
 import * as inputs from '../src/core/inputs.js';
 import { ErrorCode } from '../src/core/errors.js';
-import { addUsage, overBudget, raiseRisk, type Risk } from '../src/core/run.js';
+import { addUsage, overBudget, raiseRisk, reconciliationOf, type Risk } from '../src/core/run.js';
 import type {
   ApprovalRequirement,
   Decision,
@@ -14,6 +14,8 @@ import type {
   Approval,
   DecideApprovalInput,
   Json,
+  JsonObject,
+  Reconciliation,
   ModelUse,
   PendingInput,
   ProvideInputInput,
@@ -42,6 +44,7 @@ export class RunState {
   risk: Risk = 'low';
   usage: RunUsage = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
   finalModel?: ModelUse;
+  reconciliation?: Reconciliation;
   /** Questions the graph asked with interrupt(), and the graph nodes run so far (agents written as graphs). */
   readonly inputs: PendingInput[] = [];
   readonly path: string[] = [];
@@ -153,6 +156,7 @@ export class RunState {
       pendingInputs: this.inputs.filter((i) => i.status === 'pending'),
       usage: this.usage,
       ...(this.finalModel ? { finalModel: this.finalModel } : {}),
+      ...(this.reconciliation ? { reconciliation: this.reconciliation } : {}),
       ...(this.error ? { error: this.error } : {}),
       ...(this.waitingFor ? { waitingFor: this.waitingFor } : {}),
     };
@@ -261,6 +265,13 @@ export class RunState {
     this.result = result;
     this.error = error;
     this.waitingFor = undefined;
+    // Work left half done (a change ran, the run did not complete): a record a person can act on.
+    const r = reconciliationOf(this.steps, status, error);
+    if (r) {
+      this.reconciliation = r;
+      this.note('run.reconciliation', { outcome: 'needs_reconciliation', data: { reason: r.reason, done: r.done, notDone: r.notDone } as unknown as JsonObject });
+    }
+    // The run's end is its last record.
     this.note(`run.${status}`, { outcome: status, data: { steps: this.steps.length, ...(error ? { error } : {}) } });
     this.publish();
   }

@@ -23,6 +23,7 @@ export const AUDIT_EVENT_TYPES = [
   'run.rejected',
   'run.failed',
   'run.cancelled',
+  'run.reconciliation',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -1,7 +1,7 @@
 // Rules about a run as a whole: its id, its statuses, its risk level and its model budget.
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { sha256Hex } from './canonical.js';
-import type { AgentSpec, Decision, ModelUse, RunStatus, RunUsage } from './types.js';
+import type { AgentSpec, Decision, ModelUse, Reconciliation, RunStatus, RunUsage, StepView } from './types.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting_approval', 'awaiting_input', 'completed', 'rejected', 'failed', 'cancelled'];
 /** Statuses of a run that has not ended: it may still be cancelled, and its workflow is open. */
@@ -48,4 +48,22 @@ export function overBudget(budget: AgentSpec['budget'], usage: RunUsage): string
   if (budget.tokens !== undefined && tokens >= budget.tokens) return `the run used ${tokens} model tokens; its budget is ${budget.tokens}`;
   if (budget.costUsd !== undefined && usage.costUsd >= budget.costUsd) return `the run's model calls cost $${usage.costUsd}; its budget is $${budget.costUsd}`;
   return undefined;
+}
+
+/**
+ * The reconciliation record of a run that ends without completing after it changed a business system (a write
+ * that completed): what ran and what did not, so a person can finish or undo it. Null when there is nothing to
+ * reconcile: the run completed, or it changed nothing.
+ */
+export function reconciliationOf(steps: StepView[], status: RunStatus, error?: { message: string }): Reconciliation | null {
+  if (status === 'completed' || isOpen(status)) return null;
+  const done = steps.filter((s) => s.status === 'completed' && s.decision?.write);
+  if (!done.length) return null;
+  const notDone = steps.filter((s) => s.status !== 'completed');
+  const changes = `${done.length} change${done.length === 1 ? '' : 's'} to business systems (${[...new Set(done.map((s) => s.tool))].join(', ')})`;
+  return {
+    reason: `the run ended ${status} after ${changes}${error ? `: ${error.message}` : ''}; finish or undo the work by hand`,
+    done: done.map((s) => ({ step: s.index, tool: s.tool, args: s.args, ...(s.result?.digest ? { resultDigest: s.result.digest } : {}) })),
+    notDone: notDone.map((s) => ({ step: s.index, tool: s.tool, args: s.args, status: s.status, ...(s.error ? { error: s.error } : {}) })),
+  };
 }

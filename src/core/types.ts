@@ -169,7 +169,7 @@ export interface StepView {
   index: number;
   tool: string;
   args: JsonObject;
-  decision?: { outcome: Decision['outcome']; reason: string; policyIds: string[]; policyVersion: string };
+  decision?: { outcome: Decision['outcome']; reason: string; policyIds: string[]; policyVersion: string; write?: boolean };
   approvalId?: string;
   status: 'proposed' | 'awaiting_approval' | 'running' | 'completed' | 'denied' | 'rejected' | 'failed';
   result?: ToolResultView;
@@ -227,6 +227,18 @@ export interface RunView {
   /** Model tokens and cost of the whole run, and the model of the final answer. */
   usage: RunUsage;
   finalModel?: ModelUse;
+  /** Set when the run ended without completing after it changed a business system: what ran, and what did not. */
+  reconciliation?: Reconciliation;
+}
+
+/** What a person must finish or undo after a run that ended with its work half done. */
+export interface Reconciliation {
+  /** Why the record exists, in a sentence. */
+  reason: string;
+  /** Changes that ran (writes that completed): undo them, or finish the rest. */
+  done: Array<{ step: number; tool: string; args: JsonObject; resultDigest?: string }>;
+  /** Calls that did not complete (failed, denied, rejected, unknown outcome, or never reached). */
+  notDone: Array<{ step: number; tool: string; args: JsonObject; status: StepView['status']; error?: string }>;
 }
 
 /** What a planner proposes next. */

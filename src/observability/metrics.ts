@@ -53,6 +53,14 @@ export const approvalDecisionLatency = new Histogram({
   registers: [registry],
 });
 
+/** Runs that ended with work half done (a reconciliation record), counted when the record is written. */
+export const runsNeedingReconciliation = new Counter({
+  name: 'airlock_runs_needing_reconciliation_total',
+  help: 'Runs that ended without completing after changing a business system (their run.reconciliation record was written; a retried write may count twice).',
+  labelNames: ['agent'] as const,
+  registers: [registry],
+});
+
 const runs = new Gauge({
   name: 'airlock_runs',
   help: 'Runs by Airlock status (AirlockStatus search attribute; running and awaiting_approval count open workflows only), from Temporal visibility at scrape time.',

@@ -33,6 +33,8 @@ interface Script {
   plan: PlanOutput[];
   policy: (args: JsonObject) => Pick<Decision, 'outcome' | 'reason'> & { approval?: ApprovalRequirement };
   called: ToolCall[];
+  /** Tools whose calls fail. */
+  failing?: string[];
 }
 const scripts = new Map<string, Script>();
 
@@ -50,6 +52,7 @@ const activities: Partial<Activities> = {
     return decision(call, scripts.get(runId)!.policy(call.args));
   },
   async callTool({ runId, call }) {
+    if (scripts.get(runId)!.failing?.includes(call.tool)) throw ApplicationFailure.nonRetryable(`${call.tool} is down`, 'ToolCallFailed');
     scripts.get(runId)!.called.push(call);
     return { isError: false, data: { ok: true } };
   },
@@ -158,6 +161,38 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
     await handle.executeUpdate(decideApprovalUpdate, await vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'approve' }));
     assert.equal((await handle.result()).status, 'completed');
     assert.deepEqual(script.called, [REFUND]);
+  });
+
+  test('a run that fails after a change ran leaves a reconciliation record: what ran, what did not', async () => {
+    const NOTE: ToolCall = { server: 'crm', tool: 'add_note', args: { accountId: 'C-1', note: 'refunded' } };
+    const { handle } = await start({
+      plan: [
+        { kind: 'call', call: REFUND },
+        { kind: 'call', call: NOTE },
+      ],
+      policy: () => ({ outcome: 'allow', reason: 'ok' }),
+      failing: ['add_note'],
+    });
+    await assert.rejects(handle.result());
+    const v = await handle.query(getRunQuery);
+    assert.equal(v.status, 'failed');
+    assert.deepEqual(
+      v.reconciliation?.done.map((d) => [d.step, d.tool]),
+      [[0, 'billing.issue_refund']],
+    );
+    assert.deepEqual(
+      v.reconciliation?.notDone.map((d) => [d.step, d.tool, d.status]),
+      [[1, 'crm.add_note', 'failed']],
+    );
+    assert.match(v.reconciliation!.reason, /ended failed after 1 change to business systems \(billing\.issue_refund\)/);
+  });
+
+  test('a run that changed nothing has no reconciliation record', async () => {
+    const { handle } = await start({ plan: [{ kind: 'call', call: REFUND }], policy: () => ({ outcome: 'allow', reason: 'ok' }), failing: ['issue_refund'] });
+    await assert.rejects(handle.result());
+    const v = await handle.query(getRunQuery);
+    assert.equal(v.status, 'failed');
+    assert.equal(v.reconciliation, undefined);
   });
 
   test('an edit is re-decided by policy: an allowed edit runs with the edited args, under a new approval', async () => {
