@@ -1,15 +1,20 @@
 import { z } from 'zod';
-import { ApprovalSchema, DecisionBodySchema, ErrorBodySchema, InputBodySchema, PendingInputSchema, RunViewSchema, StartRunBodySchema } from './schemas.js';
+import { MAX_BODY_DEPTH } from './bodyDepth.js';
+import { ApprovalSchema, DecisionBodySchema, ErrorBodySchema, InputBodySchema, PendingInputSchema, RevocationBodySchema, RevocationSchema, RunViewSchema, StartRunBodySchema } from './schemas.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
 const err = (description: string) => ({ description, content: json(ErrorBodySchema) });
 const bearer = [{ bearer: [] }];
 
-/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
-export function openApiDocument(serverUrl: string) {
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. `serverUrl` is configured (or "/"), never a request's Host. */
+export function openApiDocument(serverUrl = '/') {
   return {
     openapi: '3.1.0',
-    info: { title: 'Airlock API', version: '0.1.0', description: 'Start governed agent runs, decide approvals, inspect runs.' },
+    info: {
+      title: 'Airlock API',
+      version: '0.1.0',
+      description: `Start governed agent runs, decide approvals, inspect runs. JSON bodies nesting deeper than ${MAX_BODY_DEPTH} levels are refused with 400. A revoked token gets 401.`,
+    },
     servers: [{ url: serverUrl }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     security: bearer,
@@ -17,13 +22,17 @@ export function openApiDocument(serverUrl: string) {
       '/v1/runs': {
         post: {
           summary: 'Start an agent run (role: requester)',
+          description:
+            'An Idempotency-Key binds, per requester and for good, to the first body it came with (agent, input, onBehalfOf). The same key and body again returns that run (200), in flight or ended, and never starts a second one; another body under the key is 422. onBehalfOf (service accounts only) must name a subject the identity provider knows.',
           requestBody: { required: true, content: json(StartRunBodySchema) },
-          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } }],
           responses: {
+            '200': { description: 'The run this Idempotency-Key already started (header Idempotent-Replayed: true)', content: json(z.object({ runId: z.string(), status: z.string() })) },
             '202': { description: 'Run started', content: json(z.object({ runId: z.string(), status: z.string() })) },
-            '400': err('Malformed body, unknown agent or invalid input'),
-            '401': err('Missing or invalid token'),
-            '403': err('Caller may not start runs'),
+            '400': err('Malformed body or Idempotency-Key, unknown agent or invalid input'),
+            '401': err('Missing, invalid or revoked token'),
+            '403': err('Caller may not start runs, or onBehalfOf is not allowed or names an unknown subject'),
+            '422': err('Idempotency-Key already used with a different body'),
           },
         },
       },
@@ -80,8 +89,29 @@ export function openApiDocument(serverUrl: string) {
           },
         },
       },
+      '/v1/revocations': {
+        post: {
+          summary: 'Revoke a token by jti, or the tokens of a subject issued until now (role: admin)',
+          requestBody: { required: true, content: json(RevocationBodySchema) },
+          responses: {
+            '201': { description: 'Revoked: every API replica refuses the token(s) with 401', content: json(z.object({ revocation: RevocationSchema })) },
+            '400': err('Malformed body (exactly one of jti and subject, and a reason)'),
+            '403': err('Caller is not an admin'),
+          },
+        },
+        get: {
+          summary: 'The revocations, newest first (role: admin)',
+          responses: { '200': { description: 'Revocations', content: json(z.object({ revocations: z.array(RevocationSchema) })) }, '403': err('Caller is not an admin') },
+        },
+      },
       '/healthz': { get: { security: [], summary: 'Liveness', responses: { '200': { description: 'alive' } } } },
-      '/readyz': { get: { security: [], summary: 'Readiness: Temporal reachable and a worker polling', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+      '/readyz': {
+        get: {
+          security: [],
+          summary: 'Readiness: Temporal reachable and a live worker (a heartbeat within 10 s; else a worker polling)',
+          responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+        },
+      },
       '/metrics': {
         get: {
           security: [],

@@ -38,6 +38,25 @@ export const ReasonBodySchema = z.strictObject({ reason: z.string().min(1).max(2
 /** Approve: why, and the reason for accepting scanner findings when there are any. */
 export const ApproveServerBodySchema = z.strictObject({ reason: z.string().min(1).max(2000), overrideFindings: z.string().min(1).max(2000).optional() });
 
+/** Revoke one token (`jti`) or every token of a subject issued until now (`subject`); exactly one of the two. */
+export const RevocationBodySchema = z
+  .strictObject({
+    jti: z.string().min(1).max(200).optional(),
+    subject: z.string().min(1).max(200).optional(),
+    reason: z.string().min(1).max(2000),
+  })
+  .refine((b) => (b.jti === undefined) !== (b.subject === undefined), { message: 'give exactly one of jti and subject' });
+export type RevocationBody = z.infer<typeof RevocationBodySchema>;
+
+export const RevocationSchema = z.object({ kind: z.enum(['jti', 'subject']), value: z.string(), reason: z.string(), revokedBy: z.string(), revokedAt: z.string() });
+
+/** The `Idempotency-Key` header: printable ASCII, at most 255 characters. */
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
 export const ApprovalsQuerySchema = z.strictObject({
   status: z.literal('pending').default('pending'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -149,4 +168,4 @@ export const ErrorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });
 
-export const schemas = { StartRunBodySchema, DecisionBodySchema, InputBodySchema, ApprovalSchema, PendingInputSchema, RunViewSchema, ErrorBodySchema };
+export const schemas = { StartRunBodySchema, RevocationBodySchema, RevocationSchema, DecisionBodySchema, InputBodySchema, ApprovalSchema, PendingInputSchema, RunViewSchema, ErrorBodySchema };

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { temporalCli, temporalTestServer } from '../temporal/binary.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { DevIssuer } from '../identity/devIssuer.js';
 import { PolicyError } from '../policy/engine.js';
 import { LockError } from '../registry/lock.js';
 import { DEMO_USERS } from '../identity/users.js';
@@ -12,6 +11,7 @@ import { auditCommands } from './audit.js';
 import { registerReadiness } from './readiness.js';
 import { registryCommands } from './registry.js';
 import { registerReplay } from './replay.js';
+import { registerToken } from './token.js';
 
 const program = new Command('airlock')
   .description('Durable, governed runtime for AI agents acting through MCP')
@@ -79,16 +79,6 @@ program
   .description('run only the REST API against the configured Temporal')
   .action(() => serve({ temporal: false, demoServers: false, worker: false }, false));
 program
-  .command('token <user>')
-  .description('print a bearer token for a demo user of the embedded dev issuer')
-  .option('--ttl <seconds>', 'lifetime in seconds')
-  .action(async (user: string, opts: { ttl?: string }) => {
-    const cfg = config();
-    if (cfg.identity.issuer !== 'dev') throw new Error('`airlock token` mints dev-issuer tokens; this config verifies tokens from an OIDC provider');
-    const issuer = await DevIssuer.open(cfg.dataDir, cfg.identity.tokenTtl);
-    process.stdout.write((await issuer.mint(user, {}, opts.ttl ? Number(opts.ttl) * 1000 : undefined)) + '\n');
-  });
-program
   .command('setup')
   .description('install what is missing: the temporal CLI (and with --test-server, the time-skipping test server)')
   .option('--test-server', 'also install temporal-test-server')
@@ -99,6 +89,7 @@ program
     if (opts.testServer) log(`temporal test server: ${temporalTestServer({ root: cfg.root, env: cfg.env, log })}`);
   });
 
+registerToken(program, config);
 auditCommands(program, config);
 registerReadiness(program, config);
 registerReplay(program, config);

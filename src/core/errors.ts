@@ -58,6 +58,8 @@ export const ERRORS = {
   TooLarge: spec(false, 413, 'too_large', 'user'),
   UnknownAgent: spec(false, 400, 'unknown_agent', 'user'),
   InvalidInput: spec(false, 400, 'invalid_input', 'user'),
+  /** The same Idempotency-Key with another request body. */
+  IdempotencyKeyReused: spec(false, 422, 'idempotency_key_reused', 'user'),
   RunClosed: spec(false, 409, 'run_closed', 'user'),
   Retired: spec(false, 409, 'retired', 'user'),
   Findings: spec(false, 422, 'findings', 'user'),

@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, errors, type JWK, type CryptoKey } from 'jose';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -59,14 +60,18 @@ export class DevIssuer implements TokenVerifier {
     const base = DEMO_USERS[user];
     if (!base && !overrides.roles) throw new AuthError(`unknown demo user "${user}" (known: ${Object.keys(DEMO_USERS).join(', ')})`);
     const claims = { ...base, ...overrides };
-    return new SignJWT({ groups: claims.groups ?? [], roles: claims.roles ?? [], kind: claims.kind ?? 'user' })
-      .setProtectedHeader({ alg: ALG })
-      .setSubject(user)
-      .setIssuer(DEV_ISSUER)
-      .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor((Date.now() + ttlMs) / 1000))
-      .sign(this.privateKey);
+    return (
+      new SignJWT({ groups: claims.groups ?? [], roles: claims.roles ?? [], kind: claims.kind ?? 'user' })
+        .setProtectedHeader({ alg: ALG })
+        .setSubject(user)
+        // A token id, so one token can be revoked (src/identity/revocations.ts).
+        .setJti(randomUUID())
+        .setIssuer(DEV_ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor((Date.now() + ttlMs) / 1000))
+        .sign(this.privateKey)
+    );
   }
 
   async verify(token: string): Promise<Principal> {

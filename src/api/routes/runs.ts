@@ -1,5 +1,6 @@
-// Runs: requesters start them; the requester and operators read and cancel them.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+// Runs: requesters start them (an Idempotency-Key binds to its first body; run ids are never reused); the
+// requester and operators read and cancel them.
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Router } from 'express';
 import { randomBytes } from 'node:crypto';
@@ -15,17 +16,16 @@ import { principalOf, requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, forbidden } from '../errors.js';
-import { InputBodySchema, RunIdParamsSchema, StartRunBodySchema } from '../schemas.js';
-import { runView, updateRun } from '../workflows.js';
+import { requestHashOf } from '../idempotency.js';
+import { IdempotencyKeySchema, InputBodySchema, RunIdParamsSchema, StartRunBodySchema } from '../schemas.js';
+import { runView, signed, updateRun } from '../workflows.js';
 
 /** The requester reads their own runs; operators, admins and approvers (who must see what they decide) read any. */
 const mayRead = (p: Principal, view: RunView) => view.requester === p.subject || hasRole(p, 'operator', 'admin', 'approver');
 const mayCancel = (p: Principal, view: RunView) => view.requester === p.subject || hasRole(p, 'operator', 'admin');
 
-/** The same Idempotency-Key from the same caller names the same run; without one, every start is a new run. */
-const runIdFor = (subject: string, idempotencyKey: string | undefined): string => (idempotencyKey ? runIdForKey(subject, idempotencyKey) : runIdFromBytes(randomBytes(10)));
-
-export function runRoutes({ config, client }: Pick<ApiDeps, 'config' | 'client'>): Router {
+export function runRoutes(deps: Pick<ApiDeps, 'config' | 'client' | 'directory' | 'idempotency' | 'revocations'>): Router {
+  const { config, client, directory, idempotency } = deps;
   const { taskQueue } = config.temporal;
   // Each agent's input schema, compiled once.
   const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -39,17 +39,33 @@ export function runRoutes({ config, client }: Pick<ApiDeps, 'config' | 'client'>
     const validate = inputValidators.get(body.agent);
     if (!validate) throw new ApiError(ErrorCode.UnknownAgent, `unknown agent "${body.agent}" (known: ${Object.keys(config.agents).join(', ')})`);
     if (!validate(body.input)) throw new ApiError(ErrorCode.InvalidInput, `input does not match agent ${body.agent}: ${ajv.errorsText(validate.errors)}`);
+    if (body.onBehalfOf !== undefined) {
+      if (p.kind !== 'service') throw forbidden('only service accounts may act on behalf of another user');
+      if (!directory.knows(body.onBehalfOf)) throw forbidden(`onBehalfOf: "${body.onBehalfOf}" is not a subject the identity provider knows (identity.directory)`);
+    }
 
-    const runId = runIdFor(p.subject, req.header('idempotency-key'));
+    const rawKey = req.header('idempotency-key');
+    const key = rawKey === undefined ? undefined : idempotencyKey(rawKey);
+    const requestHash = requestHashOf(body);
+    const runId = key ? runIdForKey(p.subject, key) : runIdFromBytes(randomBytes(10));
+    // The key is bound to the first body it came with, for good: another body under it is refused.
+    const claim = key ? await idempotency.claim(runId, p.subject, requestHash) : undefined;
+    if (claim && claim.requestHash !== requestHash) throw keyReused();
     const spec = agentSpec(config, body.agent);
-    if (body.onBehalfOf !== undefined && p.kind !== 'service') throw forbidden('only service accounts may act on behalf of another user');
     const identity: RunIdentity = { kind: p.kind, subject: p.subject, groups: p.groups, ...(body.onBehalfOf ? { onBehalfOf: body.onBehalfOf } : {}) };
-    await startRun(client, taskQueue, {
-      runId,
-      args: { runId, agent: spec, input: body.input, principal: p, identity, inputDigest: digestOf(body.input) },
-      agent: body.agent,
-      requester: p.subject,
-    });
+    const run = { runId, args: { runId, agent: spec, input: body.input, principal: p, identity, inputDigest: digestOf(body.input) }, agent: body.agent, requester: p.subject, requestHash };
+    // A key whose run has started is never started again, even after Temporal has deleted the closed run.
+    const existing = claim?.started ? await existingRun(client, runId) : await startRun(client, taskQueue, run);
+    if (existing) {
+      // A retry: the run this key started, in flight or ended; never a second run.
+      if (!key) throw new ApiError(ErrorCode.InternalError, 'run id collision; retry');
+      if (existing.requestHash !== undefined && existing.requestHash !== requestHash) throw keyReused();
+      logOf(req).info({ runId, agent: body.agent }, 'run start repeated with the same Idempotency-Key');
+      res.status(200).location(`/v1/runs/${runId}`).setHeader('idempotent-replayed', 'true');
+      res.json({ runId, status: existing.status });
+      return;
+    }
+    if (key) await idempotency.started(runId);
     logOf(req).info({ runId, agent: body.agent }, 'run started');
     res.status(202).location(`/v1/runs/${runId}`).json({ runId, status: 'running' });
   });
@@ -75,14 +91,12 @@ export function runRoutes({ config, client }: Pick<ApiDeps, 'config' | 'client'>
     const { runId } = RunIdParamsSchema.parse(req.params);
     const body = InputBodySchema.parse(req.body);
     const p = principalOf(req);
+    // The answerer is the token's subject, never a field of the body; the API's proof says so to the workflow.
+    const message = await signed(deps.config, 'input', runId, { inputId: body.inputId, value: body.value, answerer: { subject: p.subject, groups: p.groups } });
     const input = await updateRun(
       client,
       runId,
-      () =>
-        client.workflow.getHandle(runId).executeUpdate(provideInputUpdate, {
-          // The answerer is the token's subject, never a field of the body.
-          args: [{ inputId: body.inputId, value: body.value, answerer: { subject: p.subject, groups: p.groups } }],
-        }),
+      () => client.workflow.getHandle(runId).executeUpdate(provideInputUpdate, { args: [message] }),
       (view) => {
         const asked = view.inputs?.find((i) => i.inputId === body.inputId);
         if (!asked) return new ApiError(ErrorCode.NotFound, `input ${body.inputId} not found in run ${runId}`);
@@ -96,13 +110,32 @@ export function runRoutes({ config, client }: Pick<ApiDeps, 'config' | 'client'>
   return r;
 }
 
-/** Starts the run's workflow; a start with the same id (a repeated Idempotency-Key) finds the run already there. */
-async function startRun(client: Client, taskQueue: string, run: { runId: string; args: RunInput; agent: string; requester: string }): Promise<void> {
+const idempotencyKey = (raw: string): string => {
+  const parsed = IdempotencyKeySchema.safeParse(raw);
+  if (!parsed.success) throw new ApiError(ErrorCode.InvalidRequest, `Idempotency-Key header: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+};
+
+/** 422: the key already started a run with another body (agent, input or onBehalfOf). */
+const keyReused = () => new ApiError(ErrorCode.IdempotencyKeyReused, 'Idempotency-Key was already used with a different request body (agent, input or onBehalfOf); use a new key');
+
+/**
+ * Starts the run's workflow. A run id is never used twice: a start whose id exists, running or closed, starts
+ * nothing and returns that run's status and the request hash it recorded.
+ */
+async function startRun(
+  client: Client,
+  taskQueue: string,
+  run: { runId: string; args: RunInput; agent: string; requester: string; requestHash: string },
+): Promise<{ status: string; requestHash?: string } | undefined> {
   try {
     await client.workflow.start(agentRunWorkflow, {
       workflowId: run.runId,
       taskQueue,
       args: [run.args],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      memo: { requestHash: run.requestHash },
       typedSearchAttributes: [
         { key: SA.agent, value: run.agent },
         { key: SA.requester, value: run.requester },
@@ -111,7 +144,25 @@ async function startRun(client: Client, taskQueue: string, run: { runId: string;
       ],
       staticSummary: `${run.agent} for ${run.requester}`,
     });
+    return undefined;
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return existingRun(client, run.runId);
   }
+}
+
+/** The status and recorded request hash of a run that exists; 409 when Temporal no longer has it (past retention). */
+async function existingRun(client: Client, runId: string): Promise<{ status: string; requestHash?: string }> {
+  let desc: WorkflowExecutionDescription;
+  try {
+    desc = await client.workflow.getHandle(runId).describe();
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    throw new ApiError(ErrorCode.RunClosed, `run ${runId} of this Idempotency-Key has ended and is no longer kept; the key cannot start another run`);
+  }
+  const memoHash = desc.memo?.requestHash;
+  return {
+    status: desc.typedSearchAttributes.get(SA.status) ?? (desc.status.name === 'RUNNING' ? 'running' : desc.status.name.toLowerCase()),
+    ...(typeof memoHash === 'string' ? { requestHash: memoHash } : {}),
+  };
 }
