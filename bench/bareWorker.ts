@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, ROOT } from '../src/config/load.js';
 import { createLogger } from '../src/log/logger.js';
 import { McpPool } from '../src/registry/pool.js';
+import { temporalDataConverter } from '../src/temporal/codec.js';
 
 export const BARE_TASK_QUEUE = 'bench-bare';
 
@@ -28,6 +29,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     taskQueue: BARE_TASK_QUEUE,
     workflowsPath: join(ROOT, 'bench', 'workflows', 'bare.ts'),
     activities: createBareActivities(pool),
+    // The same payload encryption as the Airlock worker (the bench client encrypts for both), so it cancels out.
+    dataConverter: temporalDataConverter(config),
   });
   process.on('SIGTERM', () => worker.shutdown());
   process.stdout.write('ready\n');

@@ -12,6 +12,7 @@ import { parseDocument } from 'yaml';
 import { loadConfig, ROOT, type AirlockConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log/logger.js';
 import { startStack } from '../src/stack.js';
+import { temporalDataConverter } from '../src/temporal/codec.js';
 import { BARE_TASK_QUEUE } from './bareWorker.js';
 import { benchGovernance } from './governance.js';
 import { benchGraph } from './graph.js';
@@ -343,7 +344,16 @@ async function main() {
     const worker = await spawnNode([...(process.env.AIRLOCK_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.AIRLOCK_BENCH_PROFILE] : []), 'src/cli/main.ts', 'worker'], workerEnv);
     const bare = await spawnNode(['bench/bareWorker.ts'], workerEnv);
     const connection = await Connection.connect({ address: stack.temporalAddress });
-    const ctx: Ctx = { config, env, stack, client: new Client({ connection, namespace: config.temporal.namespace }), api: stack.apiUrl!, token: (u) => stack.issuer.mint(u), worker, bare };
+    const ctx: Ctx = {
+      config,
+      env,
+      stack,
+      client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config) }),
+      api: stack.apiUrl!,
+      token: (u) => stack.issuer.mint(u),
+      worker,
+      bare,
+    };
     await waitFor(
       'Airlock worker ready',
       () => fetch(`${ctx.api}/readyz`).then((r) => r.status),

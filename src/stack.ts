@@ -12,6 +12,7 @@ import { DevIssuer, type TokenVerifier } from './identity/devIssuer.js';
 import { OidcVerifier } from './identity/oidc.js';
 import type { Logger } from './log/logger.js';
 import { clientTracingInterceptors, startTracing } from './observability/tracing.js';
+import { temporalDataConverter } from './temporal/codec.js';
 import { temporalConnectionOptions } from './temporal/connection.js';
 import { ensureSearchAttributes, searchAttributeCommands } from './temporal/setup.js';
 import { createWorker, type AirlockWorker } from './worker/worker.js';
@@ -82,6 +83,8 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
       address = dev.address;
     }
     const connOpts = temporalConnectionOptions(config, address);
+    // Payload encryption for the client and the worker alike (a missing key stops the start here).
+    const dataConverter = temporalDataConverter(config);
     const connection = await Connection.connect(connOpts);
     stops.push(() => connection.close());
     const sa = await ensureSearchAttributes(connection, config.temporal.namespace);
@@ -91,7 +94,7 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
         'cannot manage search attributes on this Temporal server; register them once by hand if runs fail to start',
       );
     } else if (sa.added.length) log.info({ added: sa.added }, 'registered search attributes');
-    const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: clientTracingInterceptors() });
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter, interceptors: clientTracingInterceptors() });
     const issuer = await DevIssuer.open(config.dataDir, config.identity.tokenTtl);
     const verifier: TokenVerifier = config.identity.issuer === 'oidc' ? await OidcVerifier.create(config.identity.oidc!) : issuer;
     const stack: Stack = { config, temporalAddress: address, temporalUi: dev?.uiUrl, client, issuer, stop };
@@ -113,7 +116,7 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
       stack.worker = worker;
     }
     if (want.api) {
-      const audit = await openAuditStore(config);
+      const audit = await openAuditStore(config, { log: log.child({ component: 'audit' }) });
       stops.push(() => audit.close());
       // Built once for every request: stores, the registry audit and the scan pool (closed after the server drains).
       const deps = createApiDeps({ config, client, verifier, log: log.child({ component: 'api' }), audit });

@@ -3,15 +3,18 @@
 import express, { type Express } from 'express';
 import { requestTracing } from '../observability/http.js';
 import { authenticate } from './auth.js';
+import { bodyDepthLimit } from './bodyDepth.js';
 import { requestContext } from './context.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler, routeNotFound } from './errors.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
+import { codecRoutes } from './routes/codec.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policy.js';
 import { readinessRoutes } from './routes/readiness.js';
 import { registryRoutes } from './routes/registry.js';
+import { revocationRoutes } from './routes/revocations.js';
 import { runRoutes } from './routes/runs.js';
 
 export type { ApiDeps } from './deps.js';
@@ -22,14 +25,18 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestContext(deps.log));
   // After the request id, which the span records.
   app.use(requestTracing());
+  // The Temporal UI's codec endpoint: its own CORS, operator sign-in and body limit (payloads are large).
+  app.use(codecRoutes(deps));
   app.use(express.json({ limit: '256kb' }));
+  // Before any route validates a body: a deeply nested one is a 400, not a stack overflow.
+  app.use(bodyDepthLimit());
 
   app.use(healthRoutes(deps));
 
   const v1 = express.Router();
   // Every /v1 path needs a valid token, an unknown one included.
   v1.use(authenticate(deps.verifier));
-  v1.use(policyRoutes(deps), registryRoutes(deps), readinessRoutes(deps), auditRoutes(deps), runRoutes(deps), approvalRoutes(deps));
+  v1.use(policyRoutes(deps), registryRoutes(deps), readinessRoutes(deps), auditRoutes(deps), runRoutes(deps), approvalRoutes(deps), revocationRoutes(deps));
   app.use('/v1', v1);
 
   app.use(routeNotFound);

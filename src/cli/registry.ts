@@ -49,7 +49,9 @@ async function pin(config: AirlockConfig, log: Logger, servers: string[], by: st
         await events.record('registry.pinned', p.server, by, 'pinned', { tools: p.tools, overriddenFindings: p.overridden, ...(override ? { override } : {}) });
         out(`pinned ${p.server}: ${p.tools} tools${p.overridden ? ` (${p.overridden} finding(s) overridden: ${override})` : ''}`);
       }
-      return 0;
+      // One broken server does not stop the others being pinned, but it is not pinned either.
+      for (const f of r.failed) out(`not pinned ${f.server}: ${f.error}`);
+      return r.failed.length ? 1 : 0;
     });
   } finally {
     await audit.close();

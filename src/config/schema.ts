@@ -228,6 +228,20 @@ export const FileConfigSchema = z.strictObject({
           workflowThreads: z.number().int().min(1).max(16).default(2),
         })
         .prefault({}),
+      /**
+       * Payload encryption (AES-256-GCM) of everything Airlock puts in Temporal: inputs, results, queries,
+       * updates, history. `keys` maps a key id to a reference to 32 random bytes (base64 or hex); `current`
+       * encrypts, every listed key still decrypts (rotation). Unset: a key generated once under the data dir.
+       */
+      encryption: z
+        .strictObject({
+          keys: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'key ids are letters, digits, dot, dash and underscore'), SecretRefSchema),
+          current: z.string().min(1),
+        })
+        .refine((e) => e.current in e.keys, { message: 'temporal.encryption.current must name one of temporal.encryption.keys', path: ['current'] })
+        .optional(),
+      /** Temporal UI origins allowed to call the codec endpoint (`/codec`, CORS). Default: the local dev server's UI. */
+      uiOrigins: z.array(z.url()).optional(),
       /** Path to a `temporal` CLI binary; default: PATH, then the project's .tools virtualenv. */
       cli: z.string().optional(),
       devServer: z
@@ -258,6 +272,16 @@ export const FileConfigSchema = z.strictObject({
           serviceSubjects: z.array(z.string()).optional(),
         })
         .optional(),
+      /**
+       * The key the API signs people's decisions with (an ES256 private JWK), so the workflow records a vote, an
+       * answer or a named cancellation only with the API's proof. Unset: a key generated once under the data dir.
+       */
+      decisionKey: SecretRefSchema.optional(),
+      /**
+       * People a service account may act on behalf of, besides the dev issuer's users: `subjects` inline, or a
+       * `file` (YAML or JSON list of subjects, relative to the config file).
+       */
+      directory: z.strictObject({ subjects: z.array(z.string().min(1)).default([]), file: z.string().min(1).optional() }).optional(),
     })
     .prefault({})
     .refine((i) => i.issuer !== 'oidc' || i.oidc, { message: 'identity.issuer is oidc but identity.oidc is missing', path: ['oidc'] }),

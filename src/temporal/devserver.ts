@@ -13,6 +13,8 @@ export interface DevServerOptions {
   /** SQLite file for persistence; undefined keeps everything in memory. */
   dbFile?: string;
   namespace: string;
+  /** The Web UI decodes payloads through this remote codec endpoint (Airlock's `/codec`). */
+  codecEndpoint?: string;
   log?: (msg: string) => void;
 }
 
@@ -30,7 +32,7 @@ export interface DevServer {
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port), '--namespace', o.namespace, '--log-level', 'warn', '--log-format', 'json'];
   if (o.uiPort === 0) args.push('--headless');
-  else args.push('--ui-port', String(o.uiPort));
+  else args.push('--ui-port', String(o.uiPort), ...(o.codecEndpoint ? ['--ui-codec-endpoint', o.codecEndpoint] : []));
   if (o.dbFile) {
     mkdirSync(dirname(o.dbFile), { recursive: true });
     args.push('--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');

@@ -14,6 +14,8 @@ export function startLocalDevServer(config: AirlockConfig, log: Logger): Promise
     uiPort: d.uiPort,
     dbFile: join(config.dataDir, d.dbFile),
     namespace: config.temporal.namespace,
+    // The dev UI decrypts through the API's codec endpoint (a port chosen at listen time cannot be named here).
+    codecEndpoint: config.api.port ? `http://${['0.0.0.0', '::'].includes(config.api.host) ? '127.0.0.1' : config.api.host}:${config.api.port}/codec` : undefined,
     log: (m) => log.info(m),
   });
 }

@@ -4,6 +4,7 @@
 // the same webpack loaders); histories are JSON as `temporal workflow show --output json` or
 // `historyToJSON(await handle.fetchHistory())` write them. `airlock replay` (src/cli/replay.ts) is the command line.
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -11,6 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { basename, join, resolve } from 'node:path';
 import type { AirlockConfig } from '../config/load.js';
 import { workflowTracingSinks } from '../observability/tracing.js';
+import { decodeHistory, hasEncryptedPayloads, payloadCodec } from '../temporal/codec.js';
 import { temporalConnectionOptions } from '../temporal/connection.js';
 import { workflowBundle } from './bundle.js';
 
@@ -118,19 +120,30 @@ function describe(error: Error, history: History): { kind: 'nondeterminism' | 'f
 export interface ReplayOptions {
   /** A prebuilt bundle (tests that replay against several configs build each once); default workflowBundle(config). */
   bundle?: Awaited<ReturnType<typeof workflowBundle>>;
+  /** Decrypts histories with encrypted payloads (`temporal workflow show` output); default: the config's keys, when it has them. */
+  codec?: PayloadCodec;
 }
+
+type ReplayConfig = Pick<AirlockConfig, 'agents' | 'configFile'> & Partial<Pick<AirlockConfig, 'temporal' | 'dataDir' | 'env'>>;
 
 /**
  * Replays each history file against the worker bundle of `config` (its workflows and agents.<name>.graph modules), one
  * outcome per file, in order. A file that is not a history is an `invalid` outcome, not an exception; a broken agent
  * module throws the AgentBundleError that `airlock worker` would.
  */
-export async function replayHistories(config: Pick<AirlockConfig, 'agents' | 'configFile'>, files: string[], opts: ReplayOptions = {}): Promise<ReplayOutcome[]> {
+export async function replayHistories(config: ReplayConfig, files: string[], opts: ReplayOptions = {}): Promise<ReplayOutcome[]> {
   const outcomes: ReplayOutcome[] = [];
   const queue: Array<{ workflowId: string; history: History; outcome: ReplayOutcome }> = [];
+  let codec = opts.codec;
   for (const file of files) {
     try {
       const { workflowId, history } = readHistory(file);
+      // Histories recorded by `airlock replay --fetch` are plain; others may hold payloads encrypted by the codec.
+      if (await hasEncryptedPayloads(history)) {
+        if (!codec && !(config.temporal && config.dataDir && config.env)) throw new Error('the history has encrypted payloads and no payload keys are configured');
+        codec ??= payloadCodec(config as Required<ReplayConfig>);
+        await decodeHistory(history, codec);
+      }
       const outcome: ReplayOutcome = { file, workflowId, ok: false };
       outcomes.push(outcome);
       queue.push({ workflowId, history, outcome });
@@ -156,14 +169,17 @@ export async function replayHistories(config: Pick<AirlockConfig, 'agents' | 'co
 export async function temporalClient(config: AirlockConfig): Promise<{ client: Client; close(): Promise<void> }> {
   const t = config.temporal;
   const address = t.address ?? `${t.devServer.ip}:${t.devServer.port}`;
+  // The keys first: a missing key is a start-up error, before any connection.
+  const codec = payloadCodec(config);
   const connection = await Connection.connect(temporalConnectionOptions(config, address));
-  return { client: new Client({ connection, namespace: t.namespace }), close: () => connection.close() };
+  return { client: new Client({ connection, namespace: t.namespace, dataConverter: { payloadCodecs: [codec] } }), close: () => connection.close() };
 }
 
 /**
  * Writes the histories of runs (run id = workflow id) as `<outDir>/<runId>.json`, for replaying later: record production
  * runs of an agent and replay them against every change to it. A run still in flight gives the history so far, which
- * replays too. Returns the files written.
+ * replays too. Payloads are decrypted with the client's codecs, so the files replay without the keys: they hold the
+ * runs' data in clear, keep them like the data itself. Returns the files written.
  */
 export async function fetchHistories(client: Client, runIds: string[], outDir: string): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
@@ -171,7 +187,9 @@ export async function fetchHistories(client: Client, runIds: string[], outDir: s
   for (const runId of runIds) {
     const handle = client.workflow.getHandle(runId);
     const file = resolve(outDir, `${runId.replace(/[^\w.-]/g, '_')}.json`);
-    writeFileSync(file, historyToJSON(await handle.fetchHistory()) + '\n');
+    let history = await handle.fetchHistory();
+    for (const codec of [...(client.options.loadedDataConverter.payloadCodecs ?? [])].reverse()) history = await decodeHistory(history, codec);
+    writeFileSync(file, historyToJSON(history) + '\n');
     written.push(file);
   }
   return written;

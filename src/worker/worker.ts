@@ -16,6 +16,8 @@ import { createRedactor, openAuditStore } from '../audit/index.js';
 import { RegistryAudit } from '../audit/registry.js';
 import { BlobStore } from '../blobs/store.js';
 import { join } from 'node:path';
+import { temporalDataConverter } from '../temporal/codec.js';
+import { startWorkerHeartbeat } from './heartbeat.js';
 
 export interface AirlockWorker {
   worker: Worker;
@@ -37,7 +39,7 @@ export interface WorkerParts {
 export async function createWorkerParts(config: AirlockConfig, log: Logger): Promise<WorkerParts> {
   const lock = new LockStore(config.registry.lockFile);
   // No audit store, no worker: nothing runs unrecorded.
-  const audit = await openAuditStore(config);
+  const audit = await openAuditStore(config, { log: log.child({ component: 'audit' }) });
   const registryEvents = new RegistryAudit(audit, log);
   const pool = new McpPool(
     config.servers,
@@ -82,6 +84,8 @@ export async function createWorker(config: AirlockConfig, connection: NativeConn
     taskQueue: config.temporal.taskQueue,
     workflowBundle: bundle,
     activities,
+    // Encrypts every payload the worker sends to Temporal (results, commands, memo) and decrypts what it receives.
+    dataConverter: temporalDataConverter(config),
     // Spans (when tracing exports) and tool-call / policy / MCP-error metrics, outside the activity code.
     interceptors: { activity: [tracingActivityInterceptors, activityMetricsInterceptors] },
     sinks: workflowTracingSinks(),
@@ -91,6 +95,8 @@ export async function createWorker(config: AirlockConfig, connection: NativeConn
     workflowThreadPoolSize: config.temporal.worker.workflowThreads,
     maxCachedWorkflows: config.temporal.worker.maxCachedWorkflows,
   });
+  // Readiness sees this worker only while it beats (a dead worker drops out of /readyz within seconds).
+  startWorkerHeartbeat({ config, worker, log: log.child({ component: 'heartbeat' }) });
   // Anchor the chain heads periodically, and once more on the way out.
   const anchor = () => audit.anchor().catch((err: Error) => log.error({ err: err.message }, 'audit anchoring failed'));
   const anchoring = setInterval(anchor, config.audit.anchorEvery);

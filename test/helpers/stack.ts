@@ -8,6 +8,7 @@ import { loadConfig, type AirlockConfig } from '../../src/config/load.js';
 import type { FileConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startStack, type Stack, type StackParts } from '../../src/stack.js';
+import { decodeHistory } from '../../src/temporal/codec.js';
 import type { RunView } from '../../src/core/types.js';
 
 export async function freePort(): Promise<number> {
@@ -73,6 +74,21 @@ export async function startTestStack(o: TestEnvOptions & { parts?: StackParts } 
 }
 
 export function withHelpers(stack: Stack, env: Record<string, string>, dataDir: string): TestStack {
+  // Payloads are encrypted in Temporal: histories fetched through the stack's client come decoded by its codec,
+  // as `airlock replay --fetch` writes them (a plain Client sees the ciphertext).
+  const codecs = stack.client.options.loadedDataConverter.payloadCodecs;
+  const wf = stack.client.workflow;
+  const getHandle = wf.getHandle.bind(wf);
+  wf.getHandle = ((...args: Parameters<typeof getHandle>) => {
+    const handle = getHandle(...args);
+    const fetchHistory = handle.fetchHistory.bind(handle);
+    handle.fetchHistory = async () => {
+      let history = await fetchHistory();
+      for (const codec of [...codecs].reverse()) history = await decodeHistory(history, codec);
+      return history;
+    };
+    return handle;
+  }) as typeof wf.getHandle;
   const call: TestStack['call'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
