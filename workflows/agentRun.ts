@@ -8,10 +8,11 @@ import type { Activities } from '../activities/index.js';
 import type { AgentDefinition } from '../src/agent/define.js';
 import type { AgentToolDef } from '../src/agent/types.js';
 import { ErrorCode } from '../src/core/errors.js';
+import { isOpen } from '../src/core/run.js';
 import type { RunInput, RunView } from '../src/core/types.js';
 import { agentDefinition } from './agents.js';
 import { builtinAgent } from './builtinAgent.js';
-import { decideApprovalUpdate, getRunQuery, provideInputUpdate } from './definitions.js';
+import { cancelRunUpdate, decideApprovalUpdate, getRunQuery, provideInputUpdate } from './definitions.js';
 import { failure } from './failure.js';
 import { createGovernance, type Governance } from './governance.js';
 import { runAgentGraph } from './graphRun.js';
@@ -63,6 +64,23 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
     },
     { validator: (d) => (requireProof(d), run.validateAnswer(d)) },
   );
+  // The run's work, in a scope a person's cancellation (through the API, with its proof) cancels; the run records who.
+  const work = new CancellationScope();
+  setHandler(
+    cancelRunUpdate,
+    async (d) => {
+      const proven = checkProof('cancel', runId, d);
+      if (proven) await proven;
+      run.cancelRequest ??= { by: d.by.subject, ...(d.reason ? { reason: d.reason } : {}) };
+      work.cancel();
+    },
+    {
+      validator: (d) => {
+        requireProof(d);
+        if (!isOpen(run.status)) throw failure(ErrorCode.RunClosed, `run is already ${run.status}`);
+      },
+    },
+  );
   if (!input.carried)
     run.note('run.started', {
       data: { inputDigest: input.inputDigest ?? null, phase: input.agent.phase, requester: input.principal.subject, groups: run.identity.groups },
@@ -71,13 +89,18 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
 
   let outcome: Outcome;
   try {
-    outcome = await runAgentGraph(run, gov, definitionOf(run, gov), await toolsOf(input.agent));
+    outcome = await work.run(async () => runAgentGraph(run, gov, definitionOf(run, gov), await toolsOf(input.agent)));
   } catch (err) {
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       await CancellationScope.nonCancellable(async () => {
         run.finish('cancelled', null);
         await gov.flushAudit();
       });
+      // Cancelled by a person through the API: the workflow itself was not cancelled, it ends with the run's view.
+      if (run.cancelRequest && !CancellationScope.current().consideredCancelled) {
+        await condition(allHandlersFinished);
+        return run.view();
+      }
       throw err;
     }
     const f = err instanceof ApplicationFailure ? err : err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;

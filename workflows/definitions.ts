@@ -2,12 +2,14 @@
 // Imported by the workflow, the API and the tests — never string names.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Approval, DecideApprovalInput, PendingInput, ProvideInputInput, RunView } from '../src/core/types.js';
+import type { Approval, CancelRunInput, DecideApprovalInput, PendingInput, ProvideInputInput, RunView } from '../src/core/types.js';
 
 export const getRunQuery = defineQuery<RunView>('getRun');
 export const decideApprovalUpdate = defineUpdate<Approval, [DecideApprovalInput]>('decideApproval');
 /** An answer to a question the agent's graph asked with interrupt(). */
 export const provideInputUpdate = defineUpdate<PendingInput, [ProvideInputInput]>('provideInput');
+/** A person cancels the run: recorded with their name, then the run's work is cancelled. */
+export const cancelRunUpdate = defineUpdate<void, [CancelRunInput]>('cancelRun');
 
 export const SA = {
   agent: defineSearchAttributeKey('AirlockAgent', SearchAttributeType.KEYWORD),

@@ -45,6 +45,8 @@ export class RunState {
   usage: RunUsage = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
   finalModel?: ModelUse;
   reconciliation?: Reconciliation;
+  /** Who asked for the cancellation through the API, and why. */
+  cancelRequest?: { by: string; reason?: string };
   /** Questions the graph asked with interrupt(), and the graph nodes run so far (agents written as graphs). */
   readonly inputs: PendingInput[] = [];
   readonly path: string[] = [];
@@ -157,6 +159,7 @@ export class RunState {
       usage: this.usage,
       ...(this.finalModel ? { finalModel: this.finalModel } : {}),
       ...(this.reconciliation ? { reconciliation: this.reconciliation } : {}),
+      ...(this.status === 'cancelled' && this.cancelRequest ? { cancelledBy: this.cancelRequest.by } : {}),
       ...(this.error ? { error: this.error } : {}),
       ...(this.waitingFor ? { waitingFor: this.waitingFor } : {}),
     };
@@ -271,8 +274,13 @@ export class RunState {
       this.reconciliation = r;
       this.note('run.reconciliation', { outcome: 'needs_reconciliation', data: { reason: r.reason, done: r.done, notDone: r.notDone } as unknown as JsonObject });
     }
-    // The run's end is its last record.
-    this.note(`run.${status}`, { outcome: status, data: { steps: this.steps.length, ...(error ? { error } : {}) } });
+    // The run's end is its last record; a cancellation names who asked for it, when it came through the API.
+    const by = status === 'cancelled' ? this.cancelRequest : undefined;
+    this.note(`run.${status}`, {
+      outcome: status,
+      ...(by ? { principal: by.by } : {}),
+      data: { steps: this.steps.length, ...(error ? { error } : {}), ...(by ? { cancelledBy: by.by, reason: by.reason ?? null } : {}) },
+    });
     this.publish();
   }
 

@@ -5,7 +5,7 @@
 import { digestOf } from './canonical.js';
 
 /** The kinds of message a person sends to a run. */
-export type ProofKind = 'decision' | 'input';
+export type ProofKind = 'decision' | 'input' | 'cancel';
 
 /** The audience of a proof: the run workflow's worker (a proof is not a token for anything else). */
 export const PROOF_AUDIENCE = 'airlock-run';

@@ -227,6 +227,8 @@ export interface RunView {
   /** Model tokens and cost of the whole run, and the model of the final answer. */
   usage: RunUsage;
   finalModel?: ModelUse;
+  /** Who cancelled the run through the API (a cancellation straight from Temporal names nobody). */
+  cancelledBy?: string;
   /** Set when the run ended without completing after it changed a business system: what ran, and what did not. */
   reconciliation?: Reconciliation;
 }
@@ -243,6 +245,15 @@ export interface Reconciliation {
 
 /** What a planner proposes next. */
 export type PlanOutput = { kind: 'call'; call: ToolCall; thought?: string } | { kind: 'final'; answer: Json } | { kind: 'fail'; reason: string };
+
+/** A person's request to cancel a run (sent by the API with its proof). */
+export interface CancelRunInput {
+  /** Filled by the API from the verified token. */
+  by: Pick<Principal, 'subject' | 'groups'>;
+  reason?: string;
+  /** The API's signature over this message (src/core/proof.ts); without a valid one the cancellation is refused. */
+  proof?: string;
+}
 
 export interface DecideApprovalInput {
   approvalId: string;

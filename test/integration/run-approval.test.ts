@@ -87,6 +87,11 @@ describe('refund-assistant run with approval', () => {
     assert.equal(res.status, 202);
     const done = await s.waitForRun(runId, (v) => v.status === 'cancelled');
     assert.equal(done.approvals[0]!.status, 'cancelled');
+    assert.equal(done.cancelledBy, 'alice', 'the run names who cancelled it');
+    const audit = await s.call('GET', `/v1/runs/${runId}/audit`, { token: await s.token('olivia') });
+    const end = audit.body.records.at(-1);
+    assert.deepEqual([end.type, end.principal, end.data.cancelledBy], ['run.cancelled', 'alice', 'alice']);
+    assert.equal((await s.call('POST', `/v1/runs/${runId}/cancel`, { token: await s.token('alice') })).status, 409, 'a second cancel');
     const late = await s.call('POST', `/v1/approvals/${done.approvals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
     assert.equal(late.status, 409);
     assert.deepEqual(s.refunds(runId), []);

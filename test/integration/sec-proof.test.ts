@@ -3,7 +3,7 @@
 // nothing runs. Only the API, having verified the person's token, can speak for them.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decideApprovalUpdate, provideInputUpdate } from '../../workflows/definitions.js';
+import { cancelRunUpdate, decideApprovalUpdate, provideInputUpdate } from '../../workflows/definitions.js';
 import { startTestStack, waitFor, type TestStack } from '../helpers/stack.js';
 
 describe('proof-carrying decisions (real stack; a bare Temporal client, as the CLI or the UI would send it, is the forger)', () => {
@@ -73,6 +73,17 @@ describe('proof-carrying decisions (real stack; a bare Temporal client, as the C
     const still = await s.waitForRun(runId, () => true);
     assert.equal(still.status, 'awaiting_input');
     assert.equal(still.pendingInputs![0]!.status, 'pending');
-    await s.call('POST', `/v1/runs/${runId}/cancel`, { token: await s.token('alice') });
+    // A cancellation that names a person needs the same proof.
+    let cancelRefused = '';
+    try {
+      await s.client.workflow.getHandle(runId).executeUpdate(cancelRunUpdate, { args: [{ by: { subject: 'alice', groups: ['support'] } }] });
+    } catch (err) {
+      cancelRefused = String((err as { cause?: unknown }).cause ?? err);
+    }
+    assert.match(cancelRefused, /no proof from the Airlock API/);
+    assert.equal((await s.waitForRun(runId, () => true)).status, 'awaiting_input');
+    assert.equal((await s.call('POST', `/v1/runs/${runId}/cancel`, { token: await s.token('alice') })).status, 202);
+    const cancelled = await s.waitForRun(runId, (v) => v.status === 'cancelled');
+    assert.equal(cancelled.cancelledBy, 'alice');
   });
 });

@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Router } from 'express';
 import { randomBytes } from 'node:crypto';
 import { agentRunWorkflow } from '../../../workflows/agentRun.js';
-import { provideInputUpdate, SA } from '../../../workflows/definitions.js';
+import { cancelRunUpdate, provideInputUpdate, SA } from '../../../workflows/definitions.js';
 import { digestOf } from '../../core/canonical.js';
 import { ErrorCode } from '../../core/errors.js';
 import { isOpen, runIdForKey, runIdFromBytes } from '../../core/run.js';
@@ -82,7 +82,15 @@ export function runRoutes(deps: Pick<ApiDeps, 'config' | 'client' | 'directory' 
     const view = await runView(client, runId);
     if (!mayCancel(principalOf(req), view)) throw forbidden('only the requester or an operator can cancel a run');
     if (!isOpen(view.status)) throw new ApiError(ErrorCode.RunClosed, `run is already ${view.status}`);
-    await client.workflow.getHandle(runId).cancel();
+    // The canceller is the token's subject, with the API's proof: the run records who cancelled it.
+    const p = principalOf(req);
+    const message = await signed(deps.config, 'cancel', runId, { by: { subject: p.subject, groups: p.groups } });
+    await updateRun(
+      client,
+      runId,
+      () => client.workflow.getHandle(runId).executeUpdate(cancelRunUpdate, { args: [message] }),
+      (closed) => new ApiError(ErrorCode.RunClosed, `run is already ${closed.status}`),
+    );
     res.status(202).json({ runId, status: 'cancelling' });
   });
 
