@@ -38,15 +38,16 @@ async function pin(config: AirlockConfig, log: Logger, servers: string[], by: st
   const audit = await openAuditStore(config);
   try {
     return await withPool(config, log, async (pool) => {
-      const r = await scanAndPin(config, pool, lock, servers, by, override);
+      const events = new RegistryAudit(audit, log);
+      const r = await scanAndPin(config, pool, lock, servers, by, override, (p) =>
+        events.record('registry.pinned', p.server, by, 'pinned', { tools: p.tools, overriddenFindings: p.overridden, ...(override ? { override } : {}) }),
+      );
       if (!r.ok) {
         for (const b of r.findings) out(`${b.server}: ${b.findings.length} finding(s) block approval:\n${b.text}`);
         out('nothing was pinned; fix the server, or accept with --override "<reason>" (recorded in the lockfile)');
         return 1;
       }
-      const events = new RegistryAudit(audit, log);
       for (const p of r.pinned) {
-        await events.record('registry.pinned', p.server, by, 'pinned', { tools: p.tools, overriddenFindings: p.overridden, ...(override ? { override } : {}) });
         out(`pinned ${p.server}: ${p.tools} tools${p.overridden ? ` (${p.overridden} finding(s) overridden: ${override})` : ''}`);
       }
       // One broken server does not stop the others being pinned, but it is not pinned either.

@@ -15,7 +15,18 @@ export type ApproveResult =
     }
   | { ok: false; findings: Array<{ server: string; findings: Finding[]; text: string }> };
 
-export async function scanAndPin(config: AirlockConfig, pool: McpPool, lock: LockStore, servers: string[], by: string, override?: string): Promise<ApproveResult> {
+/** What a pin is recorded as before it is written: if the record cannot be written, the pin is not either. */
+export type PinRecorder = (pinned: { server: string; tools: number; overridden: number }) => Promise<void>;
+
+export async function scanAndPin(
+  config: AirlockConfig,
+  pool: McpPool,
+  lock: LockStore,
+  servers: string[],
+  by: string,
+  override?: string,
+  record: PinRecorder = async () => {},
+): Promise<ApproveResult> {
   for (const s of servers) if (!config.servers[s]) throw new Error(`unknown server "${s}" (catalog: ${Object.keys(config.servers).join(', ')})`);
   // Every live server of the catalog is listed, so references to other servers' tools can be recognised.
   // Each on its own: one that fails (refused URL, 401, bad token, redirect) costs only its own pin.
@@ -49,12 +60,13 @@ export async function scanAndPin(config: AirlockConfig, pool: McpPool, lock: Loc
     });
   const blocked = scanned.filter((x) => x.findings.length > 0);
   if (blocked.length && !override) return { ok: false, findings: blocked };
-  return {
-    ok: true,
-    failed: failed.map(({ server, error }) => ({ server, error })),
-    pinned: scanned.map(({ server, findings, text }) => {
-      lock.pin(server, live[server]!, by, findings.length ? { by, reason: override!, findings: text.split('\n') } : undefined);
-      return { server, tools: live[server]!.length, overridden: findings.length };
-    }),
-  };
+  const pinned: Array<{ server: string; tools: number; overridden: number }> = [];
+  for (const { server, findings, text } of scanned) {
+    const p = { server, tools: live[server]!.length, overridden: findings.length };
+    // Audit first (fail closed): a pin nobody can see in the audit trail is never written.
+    await record(p);
+    lock.pin(server, live[server]!, by, findings.length ? { by, reason: override!, findings: text.split('\n') } : undefined);
+    pinned.push(p);
+  }
+  return { ok: true, failed: failed.map(({ server, error }) => ({ server, error })), pinned };
 }

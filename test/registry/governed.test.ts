@@ -279,6 +279,8 @@ describe('drift inside a governed run', () => {
       admin.map((r: { type: string; server: string; data: { reason: string } }) => [r.type, r.server, r.data.reason]),
       [
         ['registry.quarantined', 'vault-shop', 'vendor incident 4711'],
+        // The pin is recorded before the lockfile is written, then the approval.
+        ['registry.pinned', 'vault-shop', 'incident closed'],
         ['registry.approved', 'vault-shop', 'incident closed'],
       ],
     );

@@ -69,7 +69,9 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
   r.post('/registry/servers/:server/approve', async (req, res) => {
     const { p, server } = adminServer(req);
     const body = ApproveServerBodySchema.parse(req.body);
-    const scan = await scanAndPin(config, scanPool, lock, [server], p.subject, body.overrideFindings);
+    const scan = await scanAndPin(config, scanPool, lock, [server], p.subject, body.overrideFindings, (pinned) =>
+      auditFirst(() => registryAudit.record('registry.pinned', server, p.subject, 'pinned', { reason: body.reason, tools: pinned.tools, overriddenFindings: pinned.overridden })),
+    );
     if (!scan.ok) {
       throw new ApiError(ErrorCode.Findings, `scanner findings block approval of ${server}; approve with overrideFindings to accept them`, scan.findings[0]!.text.split('\n'));
     }
