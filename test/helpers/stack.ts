@@ -76,19 +76,22 @@ export async function startTestStack(o: TestEnvOptions & { parts?: StackParts } 
 export function withHelpers(stack: Stack, env: Record<string, string>, dataDir: string): TestStack {
   // Payloads are encrypted in Temporal: histories fetched through the stack's client come decoded by its codec,
   // as `airlock replay --fetch` writes them (a plain Client sees the ciphertext).
-  const codecs = stack.client.options.loadedDataConverter.payloadCodecs;
-  const wf = stack.client.workflow;
-  const getHandle = wf.getHandle.bind(wf);
-  wf.getHandle = ((...args: Parameters<typeof getHandle>) => {
-    const handle = getHandle(...args);
-    const fetchHistory = handle.fetchHistory.bind(handle);
-    handle.fetchHistory = async () => {
-      let history = await fetchHistory();
-      for (const codec of [...codecs].reverse()) history = await decodeHistory(history, codec);
-      return history;
-    };
-    return handle;
-  }) as typeof wf.getHandle;
+  // (A stack started in another process, as the restart tests do, has only an API URL here: no client to wrap.)
+  if (stack.client) {
+    const codecs = stack.client.options.loadedDataConverter.payloadCodecs;
+    const wf = stack.client.workflow;
+    const getHandle = wf.getHandle.bind(wf);
+    wf.getHandle = ((...args: Parameters<typeof getHandle>) => {
+      const handle = getHandle(...args);
+      const fetchHistory = handle.fetchHistory.bind(handle);
+      handle.fetchHistory = async () => {
+        let history = await fetchHistory();
+        for (const codec of [...codecs].reverse()) history = await decodeHistory(history, codec);
+        return history;
+      };
+      return handle;
+    }) as typeof wf.getHandle;
+  }
   const call: TestStack['call'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
