@@ -40,6 +40,12 @@ describe('token revocation', () => {
     assert.equal((await probe(t2)).status, 404);
     const list = await s.call('GET', '/v1/revocations', { token: await s.token('adam') });
     assert.ok(list.body.revocations.some((r: { kind: string; value: string }) => r.kind === 'jti' && r.value === jti));
+    // On the audit trail: who revoked which token, and why.
+    const audit = await s.call('GET', '/v1/audit?type=identity.revoked&principal=adam', { token: await s.token('olivia') });
+    assert.ok(
+      audit.body.records.some((r: { data: { kind: string; value: string; reason: string } }) => r.data.kind === 'jti' && r.data.value === jti && r.data.reason === 'laptop stolen'),
+      JSON.stringify(audit.body),
+    );
   });
 
   test('revoking a subject refuses its tokens issued until then; later tokens work', async () => {
