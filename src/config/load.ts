@@ -1,11 +1,16 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
+import { ConfigSource, yamlIssue, zodIssues } from './locate.js';
+import { resolveDataDir, resolvePaths } from './paths.js';
 import { FileConfigSchema, type FileConfig } from './schema.js';
 import type { AgentSpec } from '../core/types.js';
+
+export { ConfigError, type ConfigIssue } from './errors.js';
 
 /** Repository root (where package.json lives). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,17 +40,6 @@ export type AirlockConfig = FileConfig & {
   env: Readonly<Record<string, string | undefined>>;
 };
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    message: string,
-    readonly file: string,
-    readonly line?: number,
-  ) {
-    super(line ? `${file}:${line}: ${message}` : `${file}: ${message}`);
-  }
-}
-
 export interface LoadOptions {
   file?: string;
   env?: Record<string, string | undefined>;
@@ -57,8 +51,8 @@ export function loadConfig(opts: LoadOptions = {}): AirlockConfig {
   const rawEnv = opts.env ?? process.env;
   const envResult = EnvSchema.safeParse(rawEnv);
   if (!envResult.success) {
-    const issue = envResult.error.issues[0]!;
-    throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`, 'environment');
+    const issues = envResult.error.issues.map((i) => ({ file: 'environment', path: formatPath(i.path), message: i.message, fix: `set ${formatPath(i.path)} to a valid value or unset it` }));
+    throw new ConfigError(issues, 'environment');
   }
   const env = envResult.data;
   const file = resolve(opts.file ?? env.AIRLOCK_CONFIG ?? DEFAULT_CONFIG_FILE);
@@ -70,36 +64,29 @@ export function loadConfig(opts: LoadOptions = {}): AirlockConfig {
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new ConfigError(e.message.split('\n')[0]!, file, lines.linePos(e.pos[0]).line);
-  }
-  const lineOf = (path: PropertyKey[]): number | undefined => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
-      if (node?.range) return lines.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
+  const src = new ConfigSource(file, doc, lines);
+  // Syntax errors first, all of them: what the document means past a syntax error is guesswork.
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      doc.errors.map((e) => yamlIssue(src, e)),
+      file,
+    );
 
-  const dataDirRaw = env.AIRLOCK_DATA_DIR ?? (doc.getIn(['dataDir']) as string | undefined) ?? '.airlock';
-  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(ROOT, dataDirRaw);
-  const vars: Record<string, string> = { root: ROOT, dataDir, node: process.execPath, configDir: dirname(file) };
-  let raw: unknown;
-  try {
-    raw = interpolate(doc.toJS() ?? {}, [], vars, rawEnv);
-  } catch (err) {
-    const e = err as InterpolationError;
-    throw new ConfigError(e.message, file, lineOf(e.path));
-  }
+  const configDir = dirname(file);
+  const dataDir = resolveDataDir(env.AIRLOCK_DATA_DIR, doc.getIn(['dataDir']), configDir, ROOT);
+  const vars: Record<string, string> = { root: ROOT, dataDir, node: process.execPath, configDir };
+  const problems: ConfigIssue[] = [];
+  const raw = interpolate(doc.toJS() ?? {}, [], vars, rawEnv, (e) => problems.push(src.at(e.path, src.value(e.path), e.message, e.fix)));
   const parsed = FileConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new ConfigError(`${where}${issue.message}`, file, lineOf(issue.path));
+    // A value whose interpolation failed is already reported; its schema complaint would be noise.
+    const failed = problems.map((p) => p.path);
+    const isUnder = (p: string) => failed.some((f) => p === f || p.startsWith(`${f}.`) || p.startsWith(`${f}[`));
+    problems.push(...zodIssues(src, FileConfigSchema, parsed.error.issues).filter((i) => !isUnder(i.path)));
   }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, file);
   const cfg = parsed.data;
-  cfg.dataDir = dataDir;
+  resolvePaths(cfg, configDir, dataDir);
   if (env.AIRLOCK_API_HOST) cfg.api.host = env.AIRLOCK_API_HOST;
   if (env.AIRLOCK_API_PORT !== undefined) cfg.api.port = env.AIRLOCK_API_PORT;
   if (env.AIRLOCK_TEMPORAL_ADDRESS) cfg.temporal.address = env.AIRLOCK_TEMPORAL_ADDRESS;
@@ -108,91 +95,84 @@ export function loadConfig(opts: LoadOptions = {}): AirlockConfig {
   if (env.AIRLOCK_TEMPORAL_PORT !== undefined) cfg.temporal.devServer.port = env.AIRLOCK_TEMPORAL_PORT;
   if (env.AIRLOCK_TEMPORAL_UI_PORT !== undefined) cfg.temporal.devServer.uiPort = env.AIRLOCK_TEMPORAL_UI_PORT;
   if (env.AIRLOCK_TASK_QUEUE) cfg.temporal.taskQueue = env.AIRLOCK_TASK_QUEUE;
-  const tls = cfg.temporal.tls;
-  if (typeof tls === 'object') {
-    // Certificate paths are relative to the config file, like everything else a config names.
-    for (const key of ['caFile', 'certFile', 'keyFile'] as const) if (tls[key]) tls[key] = resolve(dirname(file), tls[key]);
-  }
-  cfg.policy.dir = resolve(dirname(file), cfg.policy.dir);
-  cfg.registry.lockFile = resolve(dirname(file), cfg.registry.lockFile);
-  for (const s of Object.values(cfg.servers)) if (s.transport === 'http' && s.demo) s.demo.module = resolve(dirname(file), s.demo.module);
-  for (const a of Object.values(cfg.agents)) if (a.graph) a.graph = resolve(dirname(file), a.graph);
   opts.overrides?.(cfg);
-  checkReferences(cfg, file, lineOf);
+  const refs = checkReferences(cfg, src);
+  if (refs.length > 0) throw new ConfigError(refs, file);
   return { ...cfg, root: ROOT, configFile: file, logLevel: env.AIRLOCK_LOG_LEVEL, env: rawEnv };
 }
 
-function checkReferences(cfg: FileConfig, file: string, lineOf: (p: PropertyKey[]) => number | undefined): void {
+/** What the schema cannot see: files that must exist and names that must refer to something configured. */
+function checkReferences(cfg: FileConfig, src: ConfigSource): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const add = (path: PropertyKey[], message: string, fix: string) => out.push(src.at(path, src.value(path), message, fix));
   const tls = cfg.temporal.tls;
   if (typeof tls === 'object') {
     for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
       const f = tls[key];
-      if (f && !existsSync(f)) throw new ConfigError(`temporal.tls.${key}: no such file ${f}`, file, lineOf(['temporal', 'tls', key]));
+      if (f && !existsSync(f)) add(['temporal', 'tls', key], `no such file ${f}`, 'give a path relative to the config file');
     }
   }
-  if (!existsSync(cfg.policy.dir)) throw new ConfigError(`policy.dir: no such directory ${cfg.policy.dir}`, file, lineOf(['policy', 'dir']));
+  if (!existsSync(cfg.policy.dir)) add(['policy', 'dir'], `no such directory ${cfg.policy.dir}`, 'give a directory of *.cedar files and schema.cedarschema, relative to the config file');
   for (const [id, s] of Object.entries(cfg.servers)) {
     // Only the file is checked here; it is imported when the server starts (a bad export fails start-up then).
-    if (s.transport === 'http' && s.demo && !existsSync(s.demo.module))
-      throw new ConfigError(`servers.${id}.demo.module: no such file ${s.demo.module}`, file, lineOf(['servers', id, 'demo', 'module']));
+    if (s.transport === 'http' && s.demo && !existsSync(s.demo.module)) add(['servers', id, 'demo', 'module'], `no such file ${s.demo.module}`, 'give a module path relative to the config file');
   }
   const ajv = new Ajv2020({ strict: false });
+  const models = (m: string) => (m === 'embedded' ? true : Boolean(cfg.models[m]));
+  const modelFix = `use "embedded" or one of models: ${Object.keys(cfg.models).join(', ') || '(none configured)'}`;
   for (const [name, agent] of Object.entries(cfg.agents)) {
     agent.servers.forEach((s, i) => {
-      if (!cfg.servers[s]) throw new ConfigError(`agents.${name}.servers: unknown server "${s}"`, file, lineOf(['agents', name, 'servers', i]));
+      if (!cfg.servers[s]) add(['agents', name, 'servers', i], `unknown server "${s}"`, `define it under servers, or use one of ${Object.keys(cfg.servers).join(', ') || '(none configured)'}`);
     });
     // Only the file is checked here; the worker loads, checks and bundles the module (src/worker/agents.ts).
-    if (agent.graph && !(existsSync(agent.graph) && statSync(agent.graph).isFile()))
-      throw new ConfigError(`agents.${name}.graph: no such file ${agent.graph}`, file, lineOf(['agents', name, 'graph']));
-    if (agent.model !== 'embedded' && !cfg.models[agent.model]) throw new ConfigError(`agents.${name}.model: unknown model provider "${agent.model}"`, file, lineOf(['agents', name, 'model']));
+    if (agent.graph && !(existsSync(agent.graph) && statSync(agent.graph).isFile())) add(['agents', name, 'graph'], `no such file ${agent.graph}`, 'give a module path relative to the config file');
+    if (!models(agent.model)) add(['agents', name, 'model'], `unknown model provider "${agent.model}"`, modelFix);
     try {
       ajv.compile(agent.inputSchema);
     } catch (err) {
-      throw new ConfigError(`agents.${name}.inputSchema: invalid JSON Schema: ${(err as Error).message}`, file, lineOf(['agents', name, 'inputSchema']));
+      add(['agents', name, 'inputSchema'], `invalid JSON Schema: ${(err as Error).message}`, 'write a JSON Schema (draft 2020-12), e.g. {type: object}');
     }
     agent.playbook.forEach((s, i) => {
-      const server = s.tool.split('.')[0]!;
-      if (!agent.servers.includes(server)) throw new ConfigError(`agents.${name}.playbook: "${s.tool}" is not on a server of this agent`, file, lineOf(['agents', name, 'playbook', i]));
+      if (!agent.servers.includes(s.tool.split('.')[0]!))
+        add(['agents', name, 'playbook', i], `"${s.tool}" is not on a server of this agent`, `add its server to agents.${name}.servers, or name a tool of ${agent.servers.join(', ')}`);
     });
   }
   cfg.routing.routes.forEach((r, i) => {
     r.models.forEach((m, j) => {
-      if (m !== 'embedded' && !cfg.models[m]) throw new ConfigError(`routing.routes[${i}].models: unknown model provider "${m}"`, file, lineOf(['routing', 'routes', i, 'models', j]));
+      if (!models(m)) add(['routing', 'routes', i, 'models', j], `unknown model provider "${m}"`, modelFix);
     });
     r.agents?.forEach((a, j) => {
-      if (!cfg.agents[a]) throw new ConfigError(`routing.routes[${i}].agents: unknown agent "${a}"`, file, lineOf(['routing', 'routes', i, 'agents', j]));
+      if (!cfg.agents[a]) add(['routing', 'routes', i, 'agents', j], `unknown agent "${a}"`, `use one of agents: ${Object.keys(cfg.agents).join(', ') || '(none configured)'}`);
     });
   });
   for (const a of Object.keys(cfg.routing.budgets.perAgent)) {
-    if (!cfg.agents[a]) throw new ConfigError(`routing.budgets.perAgent: unknown agent "${a}"`, file, lineOf(['routing', 'budgets', 'perAgent', a]));
+    if (!cfg.agents[a]) add(['routing', 'budgets', 'perAgent', a], `unknown agent "${a}"`, `use one of agents: ${Object.keys(cfg.agents).join(', ') || '(none configured)'}`);
   }
+  return out;
 }
 
-class InterpolationError extends Error {
-  constructor(
-    message: string,
-    readonly path: PropertyKey[],
-  ) {
-    super(message);
-  }
-}
+type InterpolationProblem = { path: PropertyKey[]; message: string; fix: string };
 
-/** Replaces `${root}`, `${dataDir}`, `${node}`, `${configDir}` and `${env.NAME:-default}` in string values. */
-function interpolate(value: unknown, path: PropertyKey[], vars: Record<string, string>, env: Record<string, string | undefined>): unknown {
+/**
+ * Replaces `${root}`, `${dataDir}`, `${node}`, `${configDir}` and `${env.NAME:-default}` in string values. A reference
+ * that cannot be replaced is reported and left as written, so every other problem is still found.
+ */
+function interpolate(value: unknown, path: PropertyKey[], vars: Record<string, string>, env: Record<string, string | undefined>, report: (p: InterpolationProblem) => void): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([^}]+)\}/g, (_m, expr: string) => {
+    return value.replace(/\$\{([^}]+)\}/g, (whole, expr: string) => {
       const envRef = /^env\.([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/.exec(expr);
       if (envRef) {
         const v = env[envRef[1]!] ?? envRef[2];
-        if (v === undefined) throw new InterpolationError(`environment variable ${envRef[1]} is not set`, path);
-        return v;
+        if (v === undefined) report({ path, message: `environment variable ${envRef[1]} is not set`, fix: `set ${envRef[1]}, or give a default: \${env.${envRef[1]}:-value}` });
+        return v ?? whole;
       }
       if (expr in vars) return vars[expr]!;
-      throw new InterpolationError(`unknown variable \${${expr}}`, path);
+      report({ path, message: `unknown variable \${${expr}}`, fix: `use \${root}, \${dataDir}, \${configDir}, \${node} or \${env.NAME}` });
+      return whole;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], vars, env));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], vars, env)]));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], vars, env, report));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], vars, env, report)]));
   return value;
 }
 

@@ -1,18 +1,26 @@
 import { z } from 'zod';
-import { DURATION_HINT, parseDuration } from '../core/duration.js';
+import { parseDuration } from '../core/duration.js';
 
-/** Duration strings such as `90s`, `15m`, `72h`, `3d` (src/core/duration.ts), or a whole number of milliseconds. */
-export const DurationSchema = z.union(
-  [
-    z.number().int().positive(),
-    z.string().transform((s, ctx) => {
-      const ms = parseDuration(s);
-      if (ms === undefined) ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, or a number of milliseconds` });
-      return ms ?? z.NEVER;
-    }),
-  ],
-  { error: `expected ${DURATION_HINT}, or a number of milliseconds` },
-);
+/** Exactly the forms DurationSchema accepts, for its message. */
+export const DURATION_MESSAGE = 'expected a positive duration like 500ms, 30s, 5m, 72h or 1d (a whole number and a unit: ms, s, m, h or d), or a whole number of milliseconds like 60000';
+export const DURATION_FIX = 'write e.g. 60000, 30s, 5m, 72h or 1d (no spaces, no fractions, greater than 0)';
+
+/** A bare number or numeric string is milliseconds; otherwise the unit grammar of src/core/duration.ts. */
+function toMs(v: number | string): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 ? v : undefined;
+  if (/^\d+$/.test(v)) return toMs(Number(v));
+  return parseDuration(v);
+}
+
+/**
+ * A duration, in milliseconds once parsed: a positive whole number of milliseconds (`60000`, also as a string,
+ * which is what `${env.NAME}` gives), or a whole number with a unit: `500ms`, `30s`, `5m`, `72h`, `1d`.
+ */
+export const DurationSchema = z.union([z.number(), z.string()], { error: DURATION_MESSAGE }).transform((v, ctx) => {
+  const ms = toMs(v);
+  if (ms === undefined) ctx.addIssue({ code: 'custom', message: DURATION_MESSAGE });
+  return ms ?? z.NEVER;
+});
 
 const Id = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'ids are lower-case letters, digits and dashes');
 
@@ -49,6 +57,7 @@ export const StdioServerSchema = z.strictObject({
   args: z.array(z.string()).default([]),
   /** Variables passed to the server process; nothing else is inherited but PATH-like basics. */
   env: z.record(z.string(), z.string()).default({}),
+  /** Working directory of the server process, relative to the config file (default: Airlock's own). */
   cwd: z.string().optional(),
 });
 
@@ -75,7 +84,7 @@ export const HttpServerSchema = z
      * When set, `airlock start` (and the registry CLI, when nothing serves it yet) serves this system itself
      * at `url`, which must then be `http://HOST:PORT/mcp`. `module` is the file that provides the system,
      * relative to the config file: it exports `openSystem({ system, db })` (src/mcp/demo.ts, `OpenMcpSystem`);
-     * the module decides which `system` names exist, and `db` is the data file it keeps.
+     * the module decides which `system` names exist, and `db` is the data file it keeps (relative to the data dir).
      */
     demo: z.strictObject({ module: z.string().min(1), system: z.string().min(1), db: z.string().min(1) }).optional(),
   })
@@ -127,7 +136,7 @@ export const AgentSchema = z.strictObject({
 });
 export type AgentConfig = z.infer<typeof AgentSchema>;
 
-/** Where a secret lives: an environment variable or a file (its contents, trimmed). Never the secret itself. */
+/** Where a secret lives: an environment variable or a file (its contents, trimmed; relative to the config file). Never the secret itself. */
 const SecretRefSchema = z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], {
   error: 'expected {env: NAME} or {file: PATH}: a reference to the key, never the key itself',
 });
@@ -177,7 +186,18 @@ export const ProviderSchema = z.discriminatedUnion('kind', [
 ]);
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 
+/**
+ * The whole file. Every path in it is relative to the config file's directory (`${configDir}`), whatever the
+ * working directory: `dataDir`, `policy.dir`, `registry.lockFile`, `temporal.tls` files, `temporal.cli`, agents'
+ * `graph`, servers' `demo.module` and `cwd`, `identity.directory.file` and every `{file: PATH}` secret reference.
+ * Files Airlock keeps (`audit.file`, `audit.anchorFile`, `temporal.devServer.dbFile`, servers' `demo.db`) are
+ * relative to `dataDir`. Absolute paths are kept as they are.
+ */
 export const FileConfigSchema = z.strictObject({
+  /**
+   * State directory, relative to the config file (default `.airlock` beside it). `AIRLOCK_DATA_DIR` overrides it;
+   * a relative value there is relative to the repository root, as it always was.
+   */
   dataDir: z.string().default('.airlock'),
   api: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(3000) }).prefault({}),
   /** Prometheus metrics and OpenTelemetry traces. */
@@ -242,13 +262,14 @@ export const FileConfigSchema = z.strictObject({
         .optional(),
       /** Temporal UI origins allowed to call the codec endpoint (`/codec`, CORS). Default: the local dev server's UI. */
       uiOrigins: z.array(z.url()).optional(),
-      /** Path to a `temporal` CLI binary; default: PATH, then the project's .tools virtualenv. */
+      /** Path to a `temporal` CLI binary (relative to the config file); default: PATH, then the project's .tools virtualenv. */
       cli: z.string().optional(),
       devServer: z
         .strictObject({
           ip: z.string().default('127.0.0.1'),
           port: z.number().int().min(0).max(65535).default(7233),
           uiPort: z.number().int().min(0).max(65535).default(8233),
+          /** Relative to the data dir. */
           dbFile: z.string().default('temporal.db'),
         })
         .prefault({}),

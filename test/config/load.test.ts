@@ -100,10 +100,10 @@ describe('config loading', () => {
 
   test('routes and budgets name only configured models and agents', () => {
     const route = loadError(`${AGENT}routing:\n  routes:\n    - task: plan\n      models: [embedded, gpt-9]\n`);
-    assert.match(route.message, /routing\.routes\[0\]\.models: unknown model provider "gpt-9"/);
+    assert.match(route.message, /routing\.routes\[0\]\.models\[1\]: unknown model provider "gpt-9"/);
     assert.equal(route.line, 10);
     assert.match(loadError(`${AGENT}routing:\n  routes:\n    - { task: plan, agents: [b], models: [embedded] }\n`).message, /unknown agent "b"/);
-    assert.match(loadError(`${AGENT}routing:\n  budgets:\n    perAgent:\n      b: { tokens: 10 }\n`).message, /routing\.budgets\.perAgent: unknown agent "b"/);
+    assert.match(loadError(`${AGENT}routing:\n  budgets:\n    perAgent:\n      b: { tokens: 10 }\n`).message, /routing\.budgets\.perAgent\.b: unknown agent "b"/);
     assert.match(loadError(`${AGENT}routing:\n  routes:\n    - { task: plan, models: [] }\n`).message, /models/);
     assert.match(loadError(`${AGENT}    budget: { tokens: -1 }\n`).message, /budget/);
   });

@@ -25,7 +25,7 @@ function loadError(models: string): ConfigError & { line: number } {
     assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
     assert.equal(err.file, file);
     assert.ok(err.line, `no line in: ${err.message}`);
-    assert.ok(err.message.startsWith(`${file}:${err.line}: `), err.message);
+    assert.ok(err.message.startsWith(`${file}:${err.line}:`), err.message);
     return err as ConfigError & { line: number };
   }
   assert.fail('config loaded');
@@ -92,7 +92,7 @@ describe('model provider config', () => {
     ['a key reference with both env and file', `  m:\n    kind: openai\n    model: gpt\n    apiKey: { env: K, file: /k }\n`, /models\.m\.apiKey/, 6],
     ['apiKey and apiKeyEnv together', `  m:\n    kind: openai\n    model: gpt\n    apiKey: { env: K }\n    apiKeyEnv: K\n`, /give apiKey or apiKeyEnv, not both/, 7],
     ['azure without its endpoint', `  m:\n    kind: openai\n    model: gpt\n    azure: { apiVersion: v, deployment: d }\n`, /azure needs baseUrl/, 6],
-    ['a misspelt key', `  m:\n    kind: ollama\n    model: llama\n    max_tokens: 10\n`, /models\.m: Unrecognized key: "max_tokens"/, 4],
+    ['a misspelt key', `  m:\n    kind: ollama\n    model: llama\n    max_tokens: 10\n`, /models\.m\.max_tokens: unknown key "max_tokens"/, 6],
     ['a bad timeout', `  m:\n    kind: ollama\n    model: llama\n    timeout: soon\n`, /models\.m\.timeout: expected a positive duration like 500ms/, 6],
     ['an anthropic temperature above 1', `  m:\n    kind: anthropic\n    model: claude\n    apiKey: { env: K }\n    temperature: 1.5\n`, /models\.m\.temperature/, 7],
     ['a baseUrl that is not a URL', `  m:\n    kind: ollama\n    model: llama\n    baseUrl: the ollama box\n`, /models\.m\.baseUrl/, 6],
