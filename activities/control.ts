@@ -1,6 +1,6 @@
 import { Ajv as AjvDraft7, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { approvalFor } from '../src/core/approvals.js';
+import { approvalFor, effectiveReason } from '../src/core/approvals.js';
 import { callDigest, digestOf } from '../src/core/canonical.js';
 import { DEFAULT_CLASSIFICATION } from '../src/core/classification.js';
 import { stageOf, type ControlStage, type ControlStep } from '../src/core/controlSteps.js';
@@ -153,7 +153,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
     const base = { stage: stageOf('policy'), policyIds: p.policyIds, policyVersion: p.policyVersion, write, idempotent, args, digest: callDigest(call.server, call.tool, args, p.policyVersion) };
     if (p.outcome === 'deny') return { ...base, outcome: 'deny', reason: p.reason };
     const approval = approvalFor(p, { write, phase: agent.phase, defaults: agent.approvalDefaults });
-    if (approval && p.outcome === 'require_approval') return { ...base, outcome: 'require_approval', reason: p.reason, approval };
+    if (approval && p.outcome === 'require_approval') return { ...base, outcome: 'require_approval', reason: effectiveReason(p.reason, approval), approval };
     if (approval) return { ...base, outcome: 'require_approval', reason: `agent ${agent.name} is in the gated phase: every write needs approval (policy would allow: ${p.reason})`, approval };
     return { ...base, outcome: 'allow', reason: p.reason };
   }

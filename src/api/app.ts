@@ -1,12 +1,13 @@
 // The REST API, assembled: request context, tracing and body parsing; public health routes; the
-// authenticated /v1 routes; then one 404 and one error middleware. Listening is the caller's job.
+// authenticated /v1 routes; then one 404/405 handler and one error middleware. Listening is the caller's job.
 import express, { type Express } from 'express';
 import { requestTracing } from '../observability/http.js';
 import { authenticate } from './auth.js';
 import { bodyDepthLimit } from './bodyDepth.js';
 import { requestContext } from './context.js';
 import type { ApiDeps } from './deps.js';
-import { errorHandler, routeNotFound } from './errors.js';
+import { errorHandler } from './errors.js';
+import { JSON_BODY_LIMIT, unmatchedRoute } from './http.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { codecRoutes } from './routes/codec.js';
@@ -27,7 +28,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestTracing());
   // The Temporal UI's codec endpoint: its own CORS, operator sign-in and body limit (payloads are large).
   app.use(codecRoutes(deps));
-  app.use(express.json({ limit: '256kb' }));
+  app.use(express.json({ limit: JSON_BODY_LIMIT }));
   // Before any route validates a body: a deeply nested one is a 400, not a stack overflow.
   app.use(bodyDepthLimit());
 
@@ -39,7 +40,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(policyRoutes(deps), registryRoutes(deps), readinessRoutes(deps), auditRoutes(deps), runRoutes(deps), approvalRoutes(deps), revocationRoutes(deps));
   app.use('/v1', v1);
 
-  app.use(routeNotFound);
+  app.use(unmatchedRoute(app));
   app.use(errorHandler(deps.log));
   return app;
 }

@@ -2,10 +2,11 @@
 // code of the core registry (src/core/errors.ts), which alone decides its HTTP status and wire code.
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import { AirlockError, ERRORS, ErrorCode, isErrorCode } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
+import { formatBytes, notJson } from './http.js';
 
 /** An error that crosses the wire: a registry code (HTTP status, wire code), a message for a person, optional details. */
 export class ApiError extends AirlockError {
@@ -49,20 +50,18 @@ export function toApiError(err: unknown): ApiError {
     );
   }
   // body-parser's errors carry a `type` and an HTTP status.
-  const e = err as { type?: string; status?: number; message?: string };
+  const e = err as { type?: string; status?: number; message?: string; limit?: number };
   if (e.type === 'entity.parse.failed') return new ApiError(ErrorCode.InvalidJson, 'request body is not valid JSON');
-  if (e.type === 'entity.too.large') return new ApiError(ErrorCode.TooLarge, 'request body is too large');
+  if (e.type === 'entity.too.large') return new ApiError(ErrorCode.TooLarge, typeof e.limit === 'number' ? `request body is larger than ${formatBytes(e.limit)}` : 'request body is too large');
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new ApiError(ErrorCode.BadRequest, e.message ?? 'bad request', undefined, { status: e.status });
   return new ApiError(ErrorCode.InternalError, 'internal error');
 }
 
-/** The last route: whatever nothing else answered. */
-export const routeNotFound: RequestHandler = (req, _res, next) => next(notFound(`route ${req.method} ${req.path}`));
-
 /** The one error middleware: every error becomes `{ error: { code, message, details? } }` with its status. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
-    const e = toApiError(err);
+    // A schema that found no body at all: the body was not JSON (or absent), which is the caller's mistake to name.
+    const e = (err instanceof z.ZodError && err.issues.some((i) => i.path.length === 0) && notJson(req)) || toApiError(err);
     if (e.status >= 500) (req.log ?? log).error({ err }, 'request failed');
     // A response already under way (a streamed export) cannot change its status: Express ends the connection.
     if (res.headersSent) return next(err);

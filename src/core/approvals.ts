@@ -2,6 +2,7 @@
 // escalation, expiry, edits and the digest an approval is bound to. Pure: time is passed in, nothing is
 // read or written; the workflow keeps the records and calls these rules, the API asks the same rules
 // what an approver may see.
+import { formatDuration } from './duration.js';
 import { AirlockError, ErrorCode } from './errors.js';
 import type { Approval, ApprovalRequirement, DecideApprovalInput, Decision, Principal } from './types.js';
 
@@ -139,11 +140,11 @@ export function openApproval(r: ApprovalRequest): Approval {
     digest: r.decision.digest,
     policyVersion: r.decision.policyVersion,
     policyIds: r.decision.policyIds,
-    reason: r.decision.reason,
+    reason: effectiveReason(r.decision.reason, req),
     requiredGroup: req.group,
     quorum: req.quorum,
     // Escalation only means something before expiry.
-    ...(req.escalateTo && req.escalateAfterMs && req.escalateAfterMs < req.expiresAfterMs ? { escalateTo: req.escalateTo, escalatesAt: new Date(r.now + req.escalateAfterMs).toISOString() } : {}),
+    ...(escalatesBeforeExpiry(req) && req.escalateTo && req.escalateAfterMs ? { escalateTo: req.escalateTo, escalatesAt: new Date(r.now + req.escalateAfterMs).toISOString() } : {}),
     escalated: false,
     requestedBy: r.requestedBy,
     ...(r.runsAs && r.runsAs !== r.requestedBy ? { runsAs: r.runsAs } : {}),
@@ -159,6 +160,20 @@ export function openApproval(r: ApprovalRequest): Approval {
     r.edit.replaces.supersededBy = approval.approvalId;
   }
   return approval;
+}
+
+/** Whether the requirement escalates before it expires (escalation only means something then). */
+const escalatesBeforeExpiry = (req: ApprovalRequirement) => Boolean(req.escalateTo && req.escalateAfterMs && req.escalateAfterMs < req.expiresAfterMs);
+
+/**
+ * The policy's reason, told with the requirement that applies: the engine words it from the policy's own
+ * annotations (`, expiring after 72h`, ` (escalating to G after 24h)`), and the agent's window may be
+ * shorter (`approvals.expiresAfter`), which also drops an escalation that would come after expiry.
+ */
+export function effectiveReason(reason: string, req: ApprovalRequirement): string {
+  return reason
+    .replace(/, expiring after \d+(?:ms|s|m|h|d)\b/, `, expiring after ${formatDuration(req.expiresAfterMs)}`)
+    .replace(/ \(escalating to \S+ after \d+(?:ms|s|m|h|d)\)/, (clause) => (escalatesBeforeExpiry(req) ? clause : ''));
 }
 
 /**

@@ -56,6 +56,10 @@ export const ERRORS = {
   InvalidJson: spec(false, 400, 'invalid_json', 'user'),
   BadRequest: spec(false, 400, 'bad_request', 'user'),
   TooLarge: spec(false, 413, 'too_large', 'user'),
+  /** A body that is not `application/json`, or none where one is needed. */
+  UnsupportedMediaType: spec(false, 415, 'unsupported_media_type', 'user'),
+  /** A path the API serves, with a method it does not (the response's `Allow` lists the others). */
+  MethodNotAllowed: spec(false, 405, 'method_not_allowed', 'user'),
   UnknownAgent: spec(false, 400, 'unknown_agent', 'user'),
   InvalidInput: spec(false, 400, 'invalid_input', 'user'),
   /** The same Idempotency-Key with another request body. */

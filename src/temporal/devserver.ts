@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -25,11 +26,26 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** Whether `host:port` cannot be listened on because something else already does (EADDRINUSE). */
+export function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? res(true) : rej(err)));
+    s.listen({ host, port, exclusive: true }, () => s.close(() => res(false)));
+  });
+}
+
 /**
  * Starts `temporal server start-dev` and resolves once its frontend answers. SQLite WAL mode keeps
  * writes cheap; the file survives restarts, so do paused runs.
  */
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  // Checked first: the frontend of a server already there would answer below, and be taken for this one.
+  for (const [port, what] of [
+    [o.port, 'port'],
+    [o.uiPort, 'UI port'],
+  ] as const)
+    if (port && (await portInUse(o.ip, port))) throw new Error(`temporal dev server: ${what} ${o.ip}:${port} is already in use (EADDRINUSE)`);
   const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port), '--namespace', o.namespace, '--log-level', 'warn', '--log-format', 'json'];
   if (o.uiPort === 0) args.push('--headless');
   else args.push('--ui-port', String(o.uiPort), ...(o.codecEndpoint ? ['--ui-codec-endpoint', o.codecEndpoint] : []));

@@ -86,7 +86,7 @@ describe('API edge: authentication, routing and error bodies', () => {
     });
     assert.equal((await call('POST', '/v1/runs', { user: 'bob', body: '{"agent":"x","input":{}}' })).status, 403);
     const big = await call('POST', '/v1/runs', { user: 'alice', body: JSON.stringify({ agent: 'refund-assistant', input: { x: 'a'.repeat(300_000) } }) });
-    assert.deepEqual(big, { status: 413, body: { error: { code: 'too_large', message: 'request body is too large' } } });
+    assert.deepEqual(big, { status: 413, body: { error: { code: 'too_large', message: 'request body is larger than 256kb' } } });
     const latin = await call('POST', '/v1/runs', { user: 'alice', body: '{}', headers: { 'content-type': 'application/json; charset=latin1' } });
     assert.deepEqual([latin.status, latin.body.error?.code], [415, 'bad_request']);
   });
