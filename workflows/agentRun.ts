@@ -3,7 +3,7 @@
 // Temporal history is the only source of truth: the graph's checkpointer is in memory, rebuilt by replay.
 import './shim.js';
 import './langchainContext.js';
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { AgentDefinition } from '../src/agent/define.js';
 import type { AgentToolDef } from '../src/agent/types.js';
@@ -119,5 +119,14 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   }
   run.finish(outcome.status, outcome.result);
   await gov.flushAudit();
+  // A rejected (or expired) run is not a success: Temporal and its UI show it failed, typed RunRejected, with the
+  // run's view as details. Histories recorded before this completed such runs, and replay as they ran.
+  if (outcome.status === 'rejected' && patched(REJECTED_FAILS_PATCH)) {
+    const reason = (outcome.result as { reason?: string } | null)?.reason ?? 'not approved';
+    throw ApplicationFailure.nonRetryable(`the run was rejected: ${reason}`, ErrorCode.RunRejected, run.view());
+  }
   return run.view();
 }
+
+/** Rejected runs end as failed workflows (type RunRejected) from this change on. */
+export const REJECTED_FAILS_PATCH = 'airlock-rejected-run-fails';

@@ -65,6 +65,8 @@ export const ERRORS = {
   /** The same Idempotency-Key with another request body. */
   IdempotencyKeyReused: spec(false, 422, 'idempotency_key_reused', 'user'),
   RunClosed: spec(false, 409, 'run_closed', 'user'),
+  /** How a rejected run ends in Temporal: failed with this type (and the run's view), so it never looks like a success. */
+  RunRejected: spec(false, 409, 'run_rejected', 'user'),
   Retired: spec(false, 409, 'retired', 'user'),
   Findings: spec(false, 422, 'findings', 'user'),
   DecisionRefused: spec(false, 422, 'decision_refused', 'user'),

@@ -1,7 +1,7 @@
 // The run workflow on Temporal's time-skipping test server with mocked activities (the Temporal samples'
 // way): the approval book as the workflow applies it — quorum, separation of duties, edits re-decided
 // by policy, expiry on a durable timer — in seconds, without MCP servers, policies or an API.
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -101,6 +101,18 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.fail('the run never reached the expected state');
+  };
+
+  /** A rejected run ends as a failed workflow (so Temporal never shows it as a success), typed RunRejected, its view in the details. */
+  const rejectedView = async (handle: { result: () => Promise<RunView> }): Promise<RunView> => {
+    try {
+      await handle.result();
+    } catch (err) {
+      assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, String(err));
+      assert.equal(err.cause.type, 'RunRejected');
+      return err.cause.details![0] as RunView;
+    }
+    assert.fail('a rejected run completed as a success');
   };
 
   const refused = async (p: Promise<unknown>): Promise<string | undefined> => {
@@ -220,7 +232,7 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
       policy: () => ({ outcome: 'require_approval', reason: 'large refund', approval: { group: 'finance', quorum: 1, expiresAfterMs: 2 * HOUR } }),
     });
     await waitFor(handle, (v) => v.status === 'awaiting_approval');
-    const done = await handle.result(); // the time-skipping server jumps to the expiry timer
+    const done = await rejectedView(handle); // the time-skipping server jumps to the expiry timer
     assert.equal(done.status, 'rejected');
     assert.equal(done.approvals[0]!.status, 'expired');
     assert.deepEqual(script.called, []);
@@ -233,7 +245,7 @@ describe('agent run workflow with mocked activities (time-skipping server)', () 
     });
     const a = (await waitFor(handle, (v) => v.status === 'awaiting_approval')).pendingApprovals[0]!;
     await handle.executeUpdate(decideApprovalUpdate, await vote('bob', ['finance'], { approvalId: a.approvalId, decision: 'reject', comment: 'duplicate' }));
-    const done = await handle.result();
+    const done = await rejectedView(handle);
     assert.equal(done.status, 'rejected');
     assert.deepEqual(done.result, { reason: 'rejected by bob', approvalId: a.approvalId });
     assert.deepEqual(script.called, []);
