@@ -1,13 +1,12 @@
 import { Command } from 'commander';
 import { temporalCli, temporalTestServer } from '../temporal/binary.js';
-import { ConfigError, loadConfig } from '../config/load.js';
-import { PolicyError } from '../policy/engine.js';
-import { LockError } from '../registry/lock.js';
+import { loadConfig } from '../config/load.js';
 import { DEMO_USERS } from '../identity/users.js';
 import { createLogger } from '../log/logger.js';
 import type { StackParts, startStack as StartStack } from '../stack.js';
-import { startLocalDevServer } from '../temporal/localServer.js';
+import { portConflict, portsToStart, startLocalDevServer } from '../temporal/localServer.js';
 import { auditCommands } from './audit.js';
+import { runCli } from './errors.js';
 import { registerReadiness } from './readiness.js';
 import { registryCommands } from './registry.js';
 import { registerReplay } from './replay.js';
@@ -15,7 +14,9 @@ import { registerToken } from './token.js';
 
 const program = new Command('airlock')
   .description('Durable, governed runtime for AI agents acting through MCP')
-  .option('-c, --config <file>', 'config file (default: $AIRLOCK_CONFIG or examples/airlock.yaml)');
+  .option('-c, --config <file>', 'config file (default: $AIRLOCK_CONFIG or examples/airlock.yaml)')
+  .option('--json', 'print machine-readable JSON instead of text')
+  .option('--debug', 'print the stack trace of an error');
 
 function config() {
   return loadConfig({ file: program.opts<{ config?: string }>().config });
@@ -24,6 +25,12 @@ function config() {
 async function serve(parts: StackParts, banner: boolean) {
   const cfg = config();
   const log = createLogger(cfg.logLevel);
+  // Every port the parts listen on is checked before any of them starts: one line and exit 1, not a stack trace.
+  const conflict = await portConflict(cfg, portsToStart(cfg, parts));
+  if (conflict) {
+    process.stderr.write(`airlock: ${conflict}\n`);
+    process.exit(1);
+  }
   // The dev server takes over a second to come up: start it first, and load the rest of Airlock
   // (the worker, the model providers, the API: most of start-up's CPU) while it does.
   const devServer = parts.temporal !== false && !cfg.temporal.address ? startLocalDevServer(cfg, log) : undefined;
@@ -54,10 +61,13 @@ async function serve(parts: StackParts, banner: boolean) {
         '',
         'Airlock is running.',
         `  API          ${stack.apiUrl ?? '(not started)'}   (OpenAPI: ${stack.apiUrl}/openapi.json)`,
-        `  Temporal     ${stack.temporalAddress}${stack.temporalUi ? `   UI: ${stack.temporalUi}` : ''}`,
+        `  Temporal     ${stack.temporalAddress}${stack.temporalUi ? `   UI: ${stack.temporalUi}` : cfg.temporal.address ? '' : '   UI: off (temporal.devServer.uiPort 0)'}`,
+        ...Object.entries(cfg.servers).flatMap(([id, s]) => (s.transport === 'http' && s.demo ? [`  MCP demo     ${id} ${s.url}`] : [])),
         `  Data dir     ${cfg.dataDir}`,
         `  Agents       ${Object.keys(cfg.agents).join(', ')}`,
-        'Demo tokens (`npx airlock token <user>` prints more; users: ' + Object.keys(DEMO_USERS).join(', ') + '):',
+        'Demo users (`npx airlock token <user>` prints a token):',
+        ...Object.entries(DEMO_USERS).map(([u, p]) => `  ${u.padEnd(13)} ${p.roles.join(', ').padEnd(20)} groups: ${p.groups.join(', ')}${p.kind === 'service' ? ' (service account)' : ''}`),
+        'Demo tokens:',
         ...tokens,
         'Ctrl-C stops everything; runs and pending approvals survive a restart.',
         '',
@@ -99,10 +109,5 @@ registryCommands(program, () => {
   return { config: cfg, log: createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel) };
 });
 
-program.parseAsync().catch((err: unknown) => {
-  if (err instanceof ConfigError) process.stderr.write(`airlock: config error: ${err.message}\n`);
-  else if (err instanceof LockError) process.stderr.write(`airlock: registry lockfile error: ${err.message}\n`);
-  else if (err instanceof PolicyError) process.stderr.write(`airlock: policy error: ${err.message}\n`);
-  else process.stderr.write(`airlock: ${(err as Error).stack ?? err}\n`);
-  process.exit(1);
-});
+// One place reports errors: one line on stderr, exit 2 for usage errors and 1 for failures (src/cli/errors.ts).
+await runCli(program);

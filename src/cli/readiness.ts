@@ -1,5 +1,5 @@
 // `airlock readiness`: the governance readiness report for the configuration, as text or JSON.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { AirlockConfig } from '../config/load.js';
 import { formatReadiness } from '../readiness/format.js';
 import { buildReadinessReport, type ReadinessDeps } from '../readiness/report.js';
@@ -25,8 +25,9 @@ export function registerReadiness(program: Command, load: () => AirlockConfig, i
         'approvals, validation/logging/monitoring, independent change), with links to the config and the gaps found. ' +
         'Exits 1 when any gap is an error, so it can gate a deployment. Use the global --config <file> to pick the configuration.',
     )
-    .option('--json', 'print the report as JSON')
-    .action((opts: { json?: boolean }) => {
-      process.exitCode = runReadiness(load(), opts, io);
+    // The global --json; also accepted here for programs that register only this command (tests).
+    .addOption(new Option('--json', 'print the report as JSON').hideHelp())
+    .action((_opts: unknown, cmd: Command) => {
+      process.exitCode = runReadiness(load(), { json: cmd.optsWithGlobals<{ json?: boolean }>().json }, io);
     });
 }

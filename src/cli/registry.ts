@@ -3,14 +3,20 @@ import type { Command } from 'commander';
 import type { AirlockConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { startDemoServers } from '../mcp/demo.js';
-import { compareTools, describeDrift, LockStore, toolDefinition } from '../registry/lock.js';
+import { compareTools, describeDrift, LockStore, toolDefinition, type Drift, type LockedServer } from '../registry/lock.js';
 import { scanAndPin } from '../registry/approve.js';
 import { defaultSecretSource } from '../registry/credentials.js';
 import { McpPool } from '../registry/pool.js';
 import { openAuditStore } from '../audit/index.js';
 import { RegistryAudit } from '../audit/registry.js';
+import { CliError, usageError } from './errors.js';
+import { printJson, printLine as out, table } from './output.js';
 
-const out = (s: string) => process.stdout.write(s + '\n');
+/** Usage error (exit 2) unless every id is a server of the catalog. */
+function knownServers(config: AirlockConfig, ids: string[]): void {
+  const unknown = ids.filter((id) => !config.servers[id]);
+  if (unknown.length) throw usageError(`unknown server ${unknown.map((id) => `"${id}"`).join(', ')}: the catalog has ${Object.keys(config.servers).join(', ') || 'no servers'}`);
+}
 
 /** Connects to the catalog's servers (starting the demo HTTP systems if nothing serves them yet). */
 async function withPool<T>(config: AirlockConfig, log: Logger, fn: (pool: McpPool) => Promise<T>): Promise<T> {
@@ -32,7 +38,8 @@ function lineDiff(before: unknown, after: unknown): string[] {
   return [...a.filter((l) => !b.includes(l)).map((l) => `-   ${l}`), ...b.filter((l) => !a.includes(l)).map((l) => `+   ${l}`)];
 }
 
-async function pin(config: AirlockConfig, log: Logger, servers: string[], by: string, override?: string): Promise<number> {
+async function pin(config: AirlockConfig, log: Logger, servers: string[], by: string, override: string | undefined, json: boolean): Promise<number> {
+  knownServers(config, servers);
   const lock = new LockStore(config.registry.lockFile);
   // Opened first: an unreachable audit store stops the pin before anything changes.
   const audit = await openAuditStore(config);
@@ -42,11 +49,15 @@ async function pin(config: AirlockConfig, log: Logger, servers: string[], by: st
       const r = await scanAndPin(config, pool, lock, servers, by, override, (p) =>
         events.record('registry.pinned', p.server, by, 'pinned', { tools: p.tools, overriddenFindings: p.overridden, ...(override ? { override } : {}) }),
       );
+      if (json)
+        printJson(r.ok ? { ok: r.failed.length === 0, pinned: r.pinned, failed: r.failed } : { ok: false, pinned: [], blocked: r.findings.map(({ server, findings }) => ({ server, findings })) });
       if (!r.ok) {
+        if (json) return 1;
         for (const b of r.findings) out(`${b.server}: ${b.findings.length} finding(s) block approval:\n${b.text}`);
         out('nothing was pinned; fix the server, or accept with --override "<reason>" (recorded in the lockfile)');
         return 1;
       }
+      if (json) return r.failed.length ? 1 : 0;
       for (const p of r.pinned) {
         out(`pinned ${p.server}: ${p.tools} tools${p.overridden ? ` (${p.overridden} finding(s) overridden: ${override})` : ''}`);
       }
@@ -59,9 +70,18 @@ async function pin(config: AirlockConfig, log: Logger, servers: string[], by: st
   }
 }
 
+/** A server of `registry list`: its config, pins and (with --check) its drift (null: none). */
+interface ListRow {
+  id: string;
+  server: AirlockConfig['servers'][string];
+  pins: LockedServer | undefined;
+  drift?: Drift | null;
+}
+
 export function registryCommands(program: Command, load: () => { config: AirlockConfig; log: Logger }): void {
   const registry = program.command('registry').description('the approved MCP server catalog and its pinned tool definitions');
   const operator = () => process.env.USER ?? process.env.USERNAME ?? 'operator';
+  const json = () => Boolean(program.opts<{ json?: boolean }>().json);
 
   registry
     .command('list')
@@ -72,18 +92,45 @@ export function registryCommands(program: Command, load: () => { config: Airlock
       const lock = new LockStore(config.registry.lockFile).current();
       if (lock instanceof Error) throw lock;
       const check = async (pool?: McpPool) => {
-        let drifted = 0;
+        const rows: ListRow[] = [];
         for (const [id, s] of Object.entries(config.servers)) {
           const pins = lock.servers[id];
-          let state = pins ? `pinned ${Object.keys(pins.tools).length} tools ${pins.pinnedAt} by ${pins.pinnedBy}` : 'NOT PINNED';
-          if (pool && pins && s.status === 'approved') {
-            const d = compareTools(pins, await pool.liveTools(id));
-            state += d ? `  DRIFT (${describeDrift(d)})` : '  live tools match';
-            if (d) drifted++;
-          }
-          out(`${id.padEnd(12)} ${s.status.padEnd(11)} ${s.transport.padEnd(5)} ${(s.classification ?? '').padEnd(12)} ${(s.owner ?? '-').padEnd(14)} ${state}`);
+          const drift = pool && pins && s.status === 'approved' ? (compareTools(pins, await pool.liveTools(id)) ?? null) : undefined;
+          rows.push({ id, server: s, pins, drift });
         }
-        return drifted;
+        if (json()) {
+          printJson(
+            rows.map(({ id, server: s, pins, drift }) => ({
+              server: id,
+              status: s.status,
+              transport: s.transport,
+              classification: s.classification ?? null,
+              owner: s.owner ?? null,
+              pinned: pins ? { tools: Object.keys(pins.tools).length, at: pins.pinnedAt, by: pins.pinnedBy } : null,
+              ...(drift !== undefined ? { drift } : {}),
+            })),
+          );
+        } else {
+          const pinState = (r: ListRow) => {
+            const state = r.pins ? `pinned ${Object.keys(r.pins.tools).length} tools ${r.pins.pinnedAt} by ${r.pins.pinnedBy}` : 'NOT PINNED';
+            if (r.drift === undefined) return state;
+            return `${state}  ${r.drift ? `DRIFT (${describeDrift(r.drift)})` : 'live tools match'}`;
+          };
+          process.stdout.write(
+            table(
+              [
+                { header: 'SERVER', value: (r) => r.id },
+                { header: 'STATUS', value: (r) => r.server.status },
+                { header: 'TRANSPORT', value: (r) => r.server.transport },
+                { header: 'CLASSIFICATION', value: (r) => r.server.classification },
+                { header: 'OWNER', value: (r) => r.server.owner },
+                { header: 'PINS', value: pinState },
+              ],
+              rows,
+            ),
+          );
+        }
+        return rows.filter((r) => r.drift).length;
       };
       process.exitCode = opts.check ? ((await withPool(config, log, check)) ? 1 : 0) : (await check(), 0);
     });
@@ -100,7 +147,7 @@ export function registryCommands(program: Command, load: () => { config: Airlock
         : Object.entries(config.servers)
             .filter(([, s]) => s.status === 'approved')
             .map(([id]) => id);
-      process.exitCode = await pin(config, log, ids, opts.by ?? operator(), opts.override);
+      process.exitCode = await pin(config, log, ids, opts.by ?? operator(), opts.override, json());
     });
 
   registry
@@ -110,7 +157,7 @@ export function registryCommands(program: Command, load: () => { config: Airlock
     .option('--override <reason>', 'accept scanner findings, with the reason recorded')
     .action(async (server: string, opts: { by?: string; override?: string }) => {
       const { config, log } = load();
-      process.exitCode = await pin(config, log, [server], opts.by ?? operator(), opts.override);
+      process.exitCode = await pin(config, log, [server], opts.by ?? operator(), opts.override, json());
     });
 
   registry
@@ -118,14 +165,25 @@ export function registryCommands(program: Command, load: () => { config: Airlock
     .description("show how a server's live tools differ from its pins (exit 1 when they do)")
     .action(async (server: string) => {
       const { config, log } = load();
-      if (!config.servers[server]) throw new Error(`unknown server "${server}"`);
+      knownServers(config, [server]);
       const lock = new LockStore(config.registry.lockFile).current();
       if (lock instanceof Error) throw lock;
       const pins = lock.servers[server];
-      if (!pins) throw new Error(`server "${server}" is not pinned`);
+      if (!pins) throw new CliError(`server "${server}" is not pinned, so there is nothing to compare: pin it with airlock registry pin ${server}`);
       process.exitCode = await withPool(config, log, async (pool) => {
         const live = await pool.liveTools(server);
         const d = compareTools(pins, live);
+        if (json()) {
+          const definition = (name: string) => toolDefinition(live.find((t) => t.name === name)!);
+          printJson({
+            server,
+            drift: Boolean(d),
+            changed: (d?.changed ?? []).map((name) => ({ name, pinned: pins.tools[name]!.definition, live: definition(name) })),
+            added: (d?.added ?? []).map((name) => ({ name, live: definition(name) })),
+            removed: (d?.removed ?? []).map((name) => ({ name, pinned: pins.tools[name]!.definition })),
+          });
+          return d ? 1 : 0;
+        }
         if (!d) {
           out(`${server}: live tools match the pins (${Object.keys(pins.tools).length} tools)`);
           return 0;

@@ -14,6 +14,8 @@ const stdio: ReplayIo = { out: (s) => void process.stdout.write(s), err: (s) => 
 interface ReplayOpts {
   fetch?: boolean;
   out?: string;
+  /** Print the results as JSON (the global --json). */
+  json?: boolean;
 }
 
 /** Replays (or with --fetch records) histories; returns the exit code: 0 all ok, 1 any failed, 2 usage error. */
@@ -28,7 +30,9 @@ export async function runReplay(load: () => AirlockConfig, args: string[], opts:
   if (opts.fetch) {
     const { client, close } = await temporalClient(config);
     try {
-      for (const file of await fetchHistories(client, args, opts.out!)) io.out(`wrote ${file}\n`);
+      const files = await fetchHistories(client, args, opts.out!);
+      if (opts.json) io.out(JSON.stringify({ wrote: files }, null, 2) + '\n');
+      else for (const file of files) io.out(`wrote ${file}\n`);
     } finally {
       await close();
     }
@@ -37,7 +41,8 @@ export async function runReplay(load: () => AirlockConfig, args: string[], opts:
   const files = historyFiles(args);
   if (!files.length) return usage(`no *.json history files in ${args.join(' ')}`);
   const results = await replayHistories(config, files);
-  for (const r of results) io.out(r.ok ? `ok ${r.file}\n` : `FAIL ${r.file}: ${r.kind === 'invalid' ? '' : `${r.workflowId}: `}${r.error}\n`);
+  if (opts.json) io.out(JSON.stringify(results, null, 2) + '\n');
+  else for (const r of results) io.out(r.ok ? `ok ${r.file}\n` : `FAIL ${r.file}: ${r.kind === 'invalid' ? '' : `${r.workflowId}: `}${r.error}\n`);
   return results.every((r) => r.ok) ? 0 : 1;
 }
 
@@ -52,15 +57,11 @@ export function registerReplay(program: Command, load: () => AirlockConfig, io: 
     .argument('[histories...]', 'history files or directories (with --fetch: run ids)')
     .addOption(new Option('--fetch', 'fetch the histories of these run ids from Temporal'))
     .option('--out <dir>', 'where --fetch writes <runId>.json files')
-    // Usage errors exit 2 (a failed replay exits 1).
-    .exitOverride((err) => {
-      if (err.exitCode === 0) process.exit(0);
-      process.exit(2);
-    })
-    .action(async (args: string[], opts: ReplayOpts) => {
+    // Usage errors exit 2 (a failed replay exits 1): commander's own go through src/cli/errors.ts.
+    .action(async (args: string[], opts: ReplayOpts, cmd: Command) => {
       // The replay worker's state changes are not news here: only the SDK's warnings and errors go to stderr.
       const { DefaultLogger, Runtime } = await import('@temporalio/worker');
       Runtime.install({ logger: new DefaultLogger('WARN') });
-      process.exitCode = await runReplay(load, args, opts, io);
+      process.exitCode = await runReplay(load, args, { ...opts, json: cmd.optsWithGlobals<{ json?: boolean }>().json }, io);
     });
 }

@@ -3,8 +3,13 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import type { AirlockConfig } from '../config/load.js';
-import { DevIssuer } from '../identity/devIssuer.js';
+import { AuthError, DevIssuer } from '../identity/devIssuer.js';
 import { RevocationStore } from '../identity/revocations.js';
+import { DEMO_USERS } from '../identity/users.js';
+import { CliError, ExitCode, usageError } from './errors.js';
+import { printJson, printLine, wantsJson } from './output.js';
+
+const known = () => Object.keys(DEMO_USERS).join(', ');
 
 export function registerToken(program: Command, config: () => AirlockConfig): void {
   const token: Command = program
@@ -13,13 +18,23 @@ export function registerToken(program: Command, config: () => AirlockConfig): vo
     .argument('[user]', 'demo user')
     .option('--ttl <seconds>', 'lifetime in seconds')
     .action(async (user: string | undefined, opts: { ttl?: string }) => {
-      if (!user) token.error('airlock token <user>: name a demo user');
-      const cfg = config();
-      if (cfg.identity.issuer !== 'dev') throw new Error('`airlock token` mints dev-issuer tokens; this config verifies tokens from an OIDC provider');
+      if (!user) throw usageError(`name a demo user: airlock token <user> (known: ${known()})`);
       const ttl = opts.ttl === undefined ? undefined : Number(opts.ttl);
-      if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0)) token.error('--ttl must be a positive whole number of seconds');
+      if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0)) throw usageError(`--ttl "${opts.ttl}" is not a duration: give a positive whole number of seconds, e.g. --ttl 3600`);
+      const cfg = config();
+      if (cfg.identity.issuer !== 'dev') {
+        throw new CliError('`airlock token` mints dev-issuer tokens, and this config verifies tokens from an OIDC provider: get one from the provider', ExitCode.usage);
+      }
       const issuer = await DevIssuer.open(cfg.dataDir, cfg.identity.tokenTtl);
-      process.stdout.write((await issuer.mint(user, {}, ttl === undefined ? undefined : ttl * 1000)) + '\n');
+      let jwt: string;
+      try {
+        jwt = await issuer.mint(user, {}, ttl === undefined ? undefined : ttl * 1000);
+      } catch (err) {
+        if (err instanceof AuthError) throw usageError(`unknown demo user "${user}": pick one of ${known()}`, { cause: err });
+        throw err;
+      }
+      if (wantsJson(token)) printJson({ user, token: jwt });
+      else printLine(jwt);
     });
   const revoke = token
     .command('revoke')
@@ -28,14 +43,15 @@ export function registerToken(program: Command, config: () => AirlockConfig): vo
     .option('--subject <subject>', 'the subject whose tokens issued until now are refused')
     .option('--reason <text>', 'why (recorded)', 'revoked with the CLI')
     .action(async (opts: { jti?: string; subject?: string; reason: string }) => {
-      if ((opts.jti === undefined) === (opts.subject === undefined)) revoke.error('airlock token revoke: give exactly one of --jti and --subject');
+      if ((opts.jti === undefined) === (opts.subject === undefined)) throw usageError('give exactly one of --jti <id> and --subject <subject> (see airlock token revoke --help)');
       const store = new RevocationStore(config());
       try {
         const revokedBy = `cli:${userInfo().username}`;
         const r = await store.revoke(
           opts.jti !== undefined ? { kind: 'jti', value: opts.jti, reason: opts.reason, revokedBy } : { kind: 'subject', value: opts.subject!, reason: opts.reason, revokedBy },
         );
-        process.stdout.write(JSON.stringify(r) + '\n');
+        if (wantsJson(revoke)) printJson(r);
+        else printLine(`revoked ${r.kind === 'jti' ? 'token' : 'every token issued until now to'} ${r.value} at ${r.revokedAt} (reason: ${r.reason})`);
       } finally {
         await store.close();
       }
