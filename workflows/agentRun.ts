@@ -64,15 +64,14 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
     },
     { validator: (d) => (requireProof(d), run.validateAnswer(d)) },
   );
-  // The run's work, in a scope a person's cancellation (through the API, with its proof) cancels; the run records who.
-  const work = new CancellationScope();
+  // A person's cancellation, through the API with its proof: the run records who asked; the API then cancels the
+  // workflow itself, so Temporal shows it cancelled (a cancellation straight from Temporal names nobody).
   setHandler(
     cancelRunUpdate,
     async (d) => {
       const proven = checkProof('cancel', runId, d);
       if (proven) await proven;
       run.cancelRequest ??= { by: d.by.subject, ...(d.reason ? { reason: d.reason } : {}) };
-      work.cancel();
     },
     {
       validator: (d) => {
@@ -89,18 +88,13 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
 
   let outcome: Outcome;
   try {
-    outcome = await work.run(async () => runAgentGraph(run, gov, definitionOf(run, gov), await toolsOf(input.agent)));
+    outcome = await runAgentGraph(run, gov, definitionOf(run, gov), await toolsOf(input.agent));
   } catch (err) {
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       await CancellationScope.nonCancellable(async () => {
         run.finish('cancelled', null);
         await gov.flushAudit();
       });
-      // Cancelled by a person through the API: the workflow itself was not cancelled, it ends with the run's view.
-      if (run.cancelRequest && !CancellationScope.current().consideredCancelled) {
-        await condition(allHandlersFinished);
-        return run.view();
-      }
       throw err;
     }
     const f = err instanceof ApplicationFailure ? err : err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;

@@ -1,10 +1,14 @@
 import { z } from 'zod';
+import { RUN_STATUSES } from '../core/run.js';
 import { MAX_BODY_DEPTH } from './bodyDepth.js';
+import { RunSummarySchema } from './listSchemas.js';
 import { ApprovalSchema, DecisionBodySchema, ErrorBodySchema, InputBodySchema, PendingInputSchema, RevocationBodySchema, RevocationSchema, RunViewSchema, StartRunBodySchema } from './schemas.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
 const err = (description: string) => ({ description, content: json(ErrorBodySchema) });
 const bearer = [{ bearer: [] }];
+const query = (name: string, schema: object, description?: string) => ({ name, in: 'query', required: false, schema, ...(description ? { description } : {}) });
+const cursor = query('cursor', { type: 'string' }, 'The `next` of the previous page, with the same filters (opaque)');
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. `serverUrl` is configured (or "/"), never a request's Host. */
 export function openApiDocument(serverUrl = '/') {
@@ -20,6 +24,25 @@ export function openApiDocument(serverUrl = '/') {
     security: bearer,
     paths: {
       '/v1/runs': {
+        get: {
+          summary: 'List runs from Temporal visibility, filtered and paged (requesters: only their own)',
+          description:
+            'Each run from its search attributes (no query to the run). Operators, admins and approvers list any run; everyone else lists only runs they requested (another requester is 403). Pass `next` as `cursor` with the same filters for the next page.',
+          parameters: [
+            query('agent', { type: 'string' }),
+            query('status', { type: 'string', enum: [...RUN_STATUSES] }),
+            query('requester', { type: 'string' }),
+            query('from', { type: 'string', format: 'date-time' }, 'Started at or after'),
+            query('to', { type: 'string', format: 'date-time' }, 'Started at or before'),
+            query('limit', { type: 'integer', minimum: 1, maximum: 500, default: 50 }),
+            cursor,
+          ],
+          responses: {
+            '200': { description: 'A page of runs; `next` when more may follow', content: json(z.object({ runs: z.array(RunSummarySchema), next: z.string().optional() })) },
+            '400': err('Bad filter value or cursor'),
+            '403': err('A requester asked for runs of another requester'),
+          },
+        },
         post: {
           summary: 'Start an agent run (role: requester)',
           description:
@@ -66,12 +89,19 @@ export function openApiDocument(serverUrl = '/') {
       },
       '/v1/approvals': {
         get: {
-          summary: 'Pending approvals the caller may decide',
+          summary: 'Approvals by status: pending ones the caller may decide, or decided ones with their votes',
+          description:
+            "pending (the default): what the caller may decide now, in one list. Any other status: approvals of the runs visibility finds, each with `votes`, `decidedBy` and `decidedAt`, in pages (`next`; a page may hold fewer than `limit`). Approvers see their groups' approvals, the escalation group's once escalated, and those they voted on; operators and admins see all.",
           parameters: [
-            { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending'] } },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+            query('status', { type: 'string', enum: ApprovalSchema.shape.status.options, default: 'pending' }),
+            query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+            cursor,
           ],
-          responses: { '200': { description: 'Approvals', content: json(z.object({ approvals: z.array(ApprovalSchema) })) } },
+          responses: {
+            '200': { description: 'Approvals', content: json(z.object({ approvals: z.array(ApprovalSchema), next: z.string().optional() })) },
+            '400': err('Bad status, limit or cursor'),
+            '403': err('Caller is neither an approver nor an operator'),
+          },
         },
       },
       '/v1/approvals/{approvalId}/decision': {

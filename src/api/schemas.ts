@@ -58,11 +58,13 @@ export const IdempotencyKeySchema = z
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 export const ApprovalsQuerySchema = z.strictObject({
-  status: z.literal('pending').default('pending'),
+  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled', 'superseded']).default('pending'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Decided statuses only: the `next` of the previous page (opaque). */
+  cursor: z.string().min(1).max(4000).optional(),
 });
 
-const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO-8601 time such as 2026-11-26T10:00:00Z' }).transform((s) => new Date(s).toISOString());
+export const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO-8601 time such as 2026-11-26T10:00:00Z' }).transform((s) => new Date(s).toISOString());
 
 export const AuditQuerySchema = z.strictObject({
   runId: z.string().min(1).max(200).optional(),

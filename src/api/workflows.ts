@@ -29,6 +29,23 @@ export async function runView(client: Client, runId: string): Promise<RunView> {
 }
 
 /**
+ * The view of a run found in a list: an open run answers the query; a closed run's recorded result needs no
+ * worker to replay its history (a run that closed without one, terminated say, is queried after all).
+ */
+export async function listedRunView(client: Client, runId: string, open: boolean): Promise<RunView> {
+  if (open) return runView(client, runId);
+  try {
+    return await client.workflow.getHandle(runId).result();
+  } catch (err) {
+    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
+      const view = err.cause.details?.[0] as RunView | undefined;
+      if (view) return view;
+    }
+    return runView(client, runId);
+  }
+}
+
+/**
  * Whether an update found no running workflow to take it. Temporal answers NOT_FOUND both for a run
  * that never existed and for one that has closed ("workflow execution already completed", or "workflow
  * update was aborted by closing workflow" when it closes while the update waits), and the client turns

@@ -68,7 +68,10 @@ export function describeError(err: unknown): { line: string; exitCode: number } 
   // The config's report lists every mistake, one per line: all of it is shown.
   if (err instanceof ConfigError) {
     const issues = err.message.split('\n').filter(Boolean);
-    return { line: issues.length > 1 ? `config error (${issues.length} problems):\n${issues.join('\n')}` : `config error: ${first(err.message)}`, exitCode: ExitCode.usage };
+    return {
+      line: issues.length > 1 ? `config error (${issues.length} problems):\n${issues.join('\n')}` : `config error: ${first(err.message)} (fix the file, or pick another with --config <file>)`,
+      exitCode: ExitCode.usage,
+    };
   }
   if (err instanceof LockError) return { line: `registry lockfile error: ${first(err.message)}`, exitCode: ExitCode.failure };
   if (err instanceof PolicyError) return { line: `policy error: ${first(err.message)}`, exitCode: ExitCode.failure };

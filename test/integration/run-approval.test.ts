@@ -88,6 +88,14 @@ describe('refund-assistant run with approval', () => {
     const done = await s.waitForRun(runId, (v) => v.status === 'cancelled');
     assert.equal(done.approvals[0]!.status, 'cancelled');
     assert.equal(done.cancelledBy, 'alice', 'the run names who cancelled it');
+    // Temporal (and its UI) shows the workflow cancelled, not completed.
+    const described = await waitFor(
+      () => s.client.workflow.getHandle(runId).describe(),
+      (d) => d.status.name !== 'RUNNING',
+      60_000,
+      'the workflow closes',
+    );
+    assert.equal(described.status.name, 'CANCELLED');
     const audit = await s.call('GET', `/v1/runs/${runId}/audit`, { token: await s.token('olivia') });
     const end = audit.body.records.at(-1);
     assert.deepEqual([end.type, end.principal, end.data.cancelledBy], ['run.cancelled', 'alice', 'alice']);

@@ -6,25 +6,30 @@ import { ErrorCode } from '../../core/errors.js';
 import type { Approval, JsonObject } from '../../core/types.js';
 import { hasRole } from '../../identity/users.js';
 import { observeApprovalDecision } from '../../observability/metrics.js';
+import { listDecidedApprovals } from '../approvalHistory.js';
 import { principalOf, requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
 import { ApprovalIdParamsSchema, ApprovalsQuerySchema, DecisionBodySchema } from '../schemas.js';
+import { literal } from '../visibility.js';
 import { signed, updateRun } from '../workflows.js';
 
 export function approvalRoutes({ client, config }: Pick<ApiDeps, 'client' | 'config'>): Router {
   const r = Router();
 
-  // Approvers see what they may decide now (the core's rule); operators and admins see every pending approval.
+  // Pending: approvers see what they may decide now (the core's rule); operators and admins see every pending approval.
+  // Any other status: decided approvals from the runs' views, in pages (src/api/approvalHistory.ts).
   r.get('/approvals', async (req, res) => {
     const p = principalOf(req);
     const q = ApprovalsQuerySchema.parse(req.query);
     const seeAll = hasRole(p, 'operator', 'admin');
     if (!seeAll && !hasRole(p, 'approver')) throw forbidden('listing approvals needs the approver or operator role');
+    if (q.status !== 'pending') return void res.json(await listDecidedApprovals(client, p, seeAll, { status: q.status, limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) }));
+    if (q.cursor !== undefined) throw new ApiError(ErrorCode.InvalidRequest, 'cursor: pending approvals come in one list (raise limit); cursors page decided statuses');
     if (!seeAll && p.groups.length === 0) return void res.json({ approvals: [] });
     // Visibility narrows the search to runs waiting on one of the caller's groups; mayDecide has the last word.
-    const groups = p.groups.map((g) => `'${g.replace(/'/g, "\\'")}'`).join(', ');
+    const groups = p.groups.map(literal).join(', ');
     const query = `${SA.status.name} = 'awaiting_approval'${seeAll ? '' : ` AND ${SA.pendingGroups.name} IN (${groups})`}`;
     const approvals: Approval[] = [];
     for await (const wf of client.workflow.list({ query, pageSize: Math.min(q.limit, 1000) })) {

@@ -15,9 +15,11 @@ import { hasRole } from '../../identity/users.js';
 import { principalOf, requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
+import { RunsQuerySchema } from '../listSchemas.js';
 import { ApiError, forbidden } from '../errors.js';
 import { requestHashOf } from '../idempotency.js';
 import { IdempotencyKeySchema, InputBodySchema, RunIdParamsSchema, StartRunBodySchema } from '../schemas.js';
+import { listRuns } from '../visibility.js';
 import { runView, signed, updateRun } from '../workflows.js';
 
 /** The requester reads their own runs; operators, admins and approvers (who must see what they decide) read any. */
@@ -70,6 +72,11 @@ export function runRoutes(deps: Pick<ApiDeps, 'config' | 'client' | 'directory' 
     res.status(202).location(`/v1/runs/${runId}`).json({ runId, status: 'running' });
   });
 
+  // Runs from Temporal visibility, in its order, by filters and pages; requesters list only their own (as mayRead).
+  r.get('/runs', async (req, res) => {
+    res.json(await listRuns(client, RunsQuerySchema.parse(req.query), principalOf(req)));
+  });
+
   r.get('/runs/:runId', async (req, res) => {
     const { runId } = RunIdParamsSchema.parse(req.params);
     const view = await runView(client, runId);
@@ -91,6 +98,8 @@ export function runRoutes(deps: Pick<ApiDeps, 'config' | 'client' | 'directory' 
       () => client.workflow.getHandle(runId).executeUpdate(cancelRunUpdate, { args: [message] }),
       (closed) => new ApiError(ErrorCode.RunClosed, `run is already ${closed.status}`),
     );
+    // The run has recorded who asked; now the workflow itself is cancelled, so Temporal shows it cancelled too.
+    await client.workflow.getHandle(runId).cancel();
     res.status(202).json({ runId, status: 'cancelling' });
   });
 
