@@ -9,14 +9,14 @@ import type { AgentDefinition } from '../src/agent/define.js';
 import type { AgentToolDef } from '../src/agent/types.js';
 import { ErrorCode } from '../src/core/errors.js';
 import { isOpen } from '../src/core/run.js';
-import type { RunInput, RunView } from '../src/core/types.js';
+import type { CancelRunInput, DecideApprovalInput, ProvideInputInput, RunInput, RunView } from '../src/core/types.js';
 import { agentDefinition } from './agents.js';
 import { builtinAgent } from './builtinAgent.js';
 import { cancelRunUpdate, decideApprovalUpdate, getRunQuery, provideInputUpdate } from './definitions.js';
 import { failure } from './failure.js';
 import { createGovernance, type Governance } from './governance.js';
 import { runAgentGraph } from './graphRun.js';
-import { checkProof, requireProof } from './proof.js';
+import { proven, requireProof } from './proof.js';
 import { AGENT_TOOLS } from './presets.js';
 import { RunState, type Outcome } from './runState.js';
 
@@ -48,31 +48,21 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   const runId = input.runId;
   setHandler(
     decideApprovalUpdate,
-    async (d) => {
-      const proven = checkProof('decision', runId, d);
-      if (proven) await proven;
-      return d.args ? gov.editApproval(d) : run.vote(d);
-    },
+    proven('decision', runId, (d: DecideApprovalInput) => (d.args ? gov.editApproval(d) : run.vote(d))),
     { validator: (d) => (requireProof(d), run.validateDecision(d)) },
   );
   setHandler(
     provideInputUpdate,
-    async (d) => {
-      const proven = checkProof('input', runId, d);
-      if (proven) await proven;
-      return run.answerInput(d);
-    },
+    proven('input', runId, (d: ProvideInputInput) => run.answerInput(d)),
     { validator: (d) => (requireProof(d), run.validateAnswer(d)) },
   );
   // A person's cancellation, through the API with its proof: the run records who asked; the API then cancels the
   // workflow itself, so Temporal shows it cancelled (a cancellation straight from Temporal names nobody).
   setHandler(
     cancelRunUpdate,
-    async (d) => {
-      const proven = checkProof('cancel', runId, d);
-      if (proven) await proven;
+    proven('cancel', runId, (d: CancelRunInput) => {
       run.cancelRequest ??= { by: d.by.subject, ...(d.reason ? { reason: d.reason } : {}) };
-    },
+    }),
     {
       validator: (d) => {
         requireProof(d);

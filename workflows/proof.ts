@@ -20,6 +20,18 @@ export function requireProof(message: { proof?: string }): void {
 }
 
 /**
+ * An update handler that runs only once the message's proof checks out. On a history recorded before proofs it
+ * runs the handler at once (no await), exactly as it ran then.
+ */
+export function proven<M extends { proof?: string }, R>(kind: ProofKind, runId: string, handle: (message: M) => R | Promise<R>): (message: M) => Promise<R> {
+  return async (message) => {
+    const check = checkProof(kind, runId, message);
+    if (check) await check;
+    return handle(message);
+  };
+}
+
+/**
  * The handler's part: the proof must be the API's signature over exactly this message, for this run. Null (no
  * await at all, so the handler runs as it did) when replaying a history recorded before proofs.
  */

@@ -2,14 +2,13 @@
 // The API signs with the private key after verifying the person's token; the worker verifies with the
 // public key before the workflow records the message. Key: `identity.decisionKey` (an ES256 private JWK
 // by reference) or one generated once under the data dir.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { AirlockConfig } from '../config/load.js';
 import { claimsMismatch, PROOF_AUDIENCE, PROOF_TTL_SECONDS, type ProofClaims } from '../core/proof.js';
 import { defaultSecretSource } from '../registry/credentials.js';
+import { ES256 as ALG, loadOrCreateJwk } from './jwkFile.js';
 
-const ALG = 'ES256';
 const ISSUER = 'airlock-api';
 
 export class DecisionKeyError extends Error {
@@ -34,20 +33,7 @@ async function loadJwk(config: Pick<AirlockConfig, 'dataDir' | 'identity'>): Pro
       throw new DecisionKeyError(`identity.decisionKey: expected an ES256 (EC P-256) private JWK: ${(err as Error).message}`);
     }
   }
-  const file = join(config.dataDir, 'decision-key.jwk.json');
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as JWK;
-  } catch {
-    const { privateKey } = await generateKeyPair(ALG, { extractable: true });
-    const jwk = await exportJWK(privateKey);
-    mkdirSync(config.dataDir, { recursive: true });
-    try {
-      writeFileSync(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' });
-      return jwk;
-    } catch {
-      return JSON.parse(readFileSync(file, 'utf8')) as JWK; // another process won the race
-    }
-  }
+  return loadOrCreateJwk(join(config.dataDir, 'decision-key.jwk.json'));
 }
 
 const cache = new Map<string, Promise<DecisionProofs>>();

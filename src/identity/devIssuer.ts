@@ -1,9 +1,9 @@
-import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, errors, type JWK, type CryptoKey } from 'jose';
+import { importJWK, jwtVerify, SignJWT, errors, type CryptoKey } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Principal } from '../core/types.js';
+import { loadOrCreateJwk } from './jwkFile.js';
 import { DEMO_USERS } from './users.js';
 
 export const DEV_ISSUER = 'airlock-dev';
@@ -38,20 +38,7 @@ export class DevIssuer implements TokenVerifier {
   ) {}
 
   static async open(dataDir: string, ttlMs: number): Promise<DevIssuer> {
-    const file = join(dataDir, 'dev-issuer.jwk.json');
-    let jwk: JWK;
-    try {
-      jwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
-    } catch {
-      const { privateKey } = await generateKeyPair(ALG, { extractable: true });
-      jwk = await exportJWK(privateKey);
-      mkdirSync(dataDir, { recursive: true });
-      try {
-        writeFileSync(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' });
-      } catch {
-        jwk = JSON.parse(readFileSync(file, 'utf8')) as JWK; // another process won the race
-      }
-    }
+    const jwk = await loadOrCreateJwk(join(dataDir, 'dev-issuer.jwk.json'));
     const { d: _d, ...pub } = jwk;
     return new DevIssuer((await importJWK(jwk, ALG)) as CryptoKey, (await importJWK(pub, ALG)) as CryptoKey, ttlMs);
   }
