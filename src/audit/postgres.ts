@@ -1,6 +1,7 @@
 // The audit store on PostgreSQL: same records and chains as SQLite; per-chain row locks serialize appends.
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { openPgSchema } from '../store/pgSetup.js';
 import { appendAnchor } from './anchorFile.js';
 import { anchorHash, chainRecord, GENESIS } from './chain.js';
 import { IdentityAlarm, type AuditStoreOptions } from './identity.js';
@@ -71,28 +72,12 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   static async open(url: string, schema: string, anchorFile?: string, opts: AuditStoreOptions = {}): Promise<PostgresAuditStore> {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`audit schema "${schema}" is not a plain lower-case identifier`);
-    const pool = new pg.Pool({ connectionString: url, max: 4 });
-    // An idle client's network error must not crash the process; the next query reports it.
-    pool.on('error', () => {});
-    let identity: Identity;
-    try {
-      // Concurrent CREATE … IF NOT EXISTS can still collide: one process creates the schema at a time.
-      const c = await pool.connect();
-      try {
-        await c.query(`SELECT pg_advisory_lock(hashtext('airlock-audit-schema'))`);
-        await c.query(schemaSql(schema));
-        await migrate(c, schema);
-        await c.query(`INSERT INTO ${schema}.audit_store (singleton, store_id, created_at) VALUES (TRUE, $1, $2) ON CONFLICT (singleton) DO NOTHING`, [randomUUID(), new Date().toISOString()]);
-        identity = (await c.query<Identity>(identitySql(schema))).rows[0]!;
-      } finally {
-        await c.query(`SELECT pg_advisory_unlock_all()`).catch(() => {});
-        c.release();
-      }
-    } catch (err) {
-      await pool.end();
-      throw err;
-    }
+    const { pool, setup: identity } = await openPgSchema(url, schema, 'airlock-audit-schema', async (c) => {
+      await c.query(schemaSql(schema));
+      await migrate(c, schema);
+      await c.query(`INSERT INTO ${schema}.audit_store (singleton, store_id, created_at) VALUES (TRUE, $1, $2) ON CONFLICT (singleton) DO NOTHING`, [randomUUID(), new Date().toISOString()]);
+      return (await c.query<Identity>(identitySql(schema))).rows[0]!;
+    });
     return new PostgresAuditStore(pool, url, schema, { store_id: identity.store_id, tables: identity.tables }, anchorFile, opts);
   }
 

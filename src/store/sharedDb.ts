@@ -5,8 +5,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import pg from 'pg';
 import type { AirlockConfig } from '../config/load.js';
+import { openPgSchema } from './pgSetup.js';
 
 export interface SharedDb {
   readonly kind: 'sqlite' | 'postgres';
@@ -40,29 +40,14 @@ function openSqlite(file: string, ddl: string): SharedDb {
 }
 
 async function openPostgres(url: string, schema: string, ddl: string): Promise<SharedDb> {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`audit schema "${schema}" is not a plain lower-case identifier`);
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  // An idle client's network error must not crash the process; the next query reports it.
-  pool.on('error', () => {});
   const sql = (s: string) => {
     let i = 0;
     return s.replaceAll('{t}', `${schema}.`).replace(/\?/g, () => `$${++i}`);
   };
-  try {
-    const c = await pool.connect();
-    try {
-      // Concurrent CREATE … IF NOT EXISTS can collide: one process creates the tables at a time.
-      await c.query(`SELECT pg_advisory_lock(hashtext('airlock-shared-tables'))`);
-      await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await c.query(sql(ddl));
-    } finally {
-      await c.query(`SELECT pg_advisory_unlock_all()`).catch(() => {});
-      c.release();
-    }
-  } catch (err) {
-    await pool.end();
-    throw err;
-  }
+  const { pool } = await openPgSchema(url, schema, 'airlock-shared-tables', async (c) => {
+    await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await c.query(sql(ddl));
+  });
   return {
     kind: 'postgres',
     all: async <T>(s: string, params: unknown[] = []) => (await pool.query(sql(s), params)).rows as T[],
