@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,19 +20,12 @@ import { createLogger } from '../../src/log/logger.js';
 import { startDemoServers } from '../../src/mcp/demo.js';
 import { UNTRUSTED_DATA_NOTICE } from '../../src/models/chat.js';
 import { createWorkerParts, type WorkerParts } from '../../src/worker/worker.js';
+import { freePort } from '../helpers/ports.js';
 import { parseToolResult } from '../helpers/scriptedCommon.js';
 import { startScriptedOpenAI, toolResults, type ChatRequest, type ScriptedOpenAI } from '../helpers/scriptedOpenAI.js';
 
 /** The demo refund request (test/helpers/stack.ts has the same; that module also loads the API, which these tests do not need). */
 const DEMO_INPUT = { customerId: 'C-1001', invoiceId: 'INV-2001', message: 'Customer was double charged; please refund.' };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((res) => s.listen(0, '127.0.0.1', res));
-  const { port } = s.address() as { port: number };
-  await new Promise((res) => s.close(res));
-  return port;
-}
 
 /** The SDK's own log of each expected activity failure is left out; the tests assert the failures. */
 const quiet = new DefaultLogger('ERROR');

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,17 +9,9 @@ import { createLogger } from '../../src/log/logger.js';
 import { startStack, type Stack, type StackParts } from '../../src/stack.js';
 import { decodeHistory } from '../../src/temporal/codec.js';
 import type { RunView } from '../../src/core/types.js';
+import { freePort } from './ports.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-    s.once('error', rej);
-  });
-}
+export { freePort };
 
 export interface TestEnvOptions {
   dataDir?: string;
