@@ -11,12 +11,14 @@ import { JSON_BODY_LIMIT, unmatchedRoute } from './http.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { codecRoutes } from './routes/codec.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policy.js';
 import { readinessRoutes } from './routes/readiness.js';
 import { registryRoutes } from './routes/registry.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { runRoutes } from './routes/runs.js';
+import { inboxRoutes } from '../inbox/routes.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -28,6 +30,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestTracing());
   // The Temporal UI's codec endpoint: its own CORS, operator sign-in and body limit (payloads are large).
   app.use(codecRoutes(deps));
+  // The approver inbox (pages, sign-in, static assets): its own body parsing and session cookie.
+  app.use(inboxRoutes(deps));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
   // Before any route validates a body: a deeply nested one is a 400, not a stack overflow.
   app.use(bodyDepthLimit());
@@ -37,7 +41,7 @@ export function createApp(deps: ApiDeps): Express {
   const v1 = express.Router();
   // Every /v1 path needs a valid token, an unknown one included.
   v1.use(authenticate(deps.verifier));
-  v1.use(policyRoutes(deps), registryRoutes(deps), readinessRoutes(deps), auditRoutes(deps), runRoutes(deps), approvalRoutes(deps), revocationRoutes(deps));
+  v1.use(policyRoutes(deps), registryRoutes(deps), readinessRoutes(deps), auditRoutes(deps), runRoutes(deps), approvalRoutes(deps), revocationRoutes(deps), eventRoutes(deps));
   app.use('/v1', v1);
 
   app.use(unmatchedRoute(app));
