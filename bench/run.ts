@@ -2,7 +2,7 @@
 // the same invocation on the same machine. Prints a table and writes bench/results/<time>.json.
 //   npm run bench [-- --quick] [--paused N] [--approvals N] [--only governance,steps,graph,approval,paused,langgraph,startup]
 import { Client, Connection } from '@temporalio/client';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../src/store/sqliteDriver.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -126,7 +126,7 @@ async function benchSteps(ctx: Ctx): Promise<Section> {
 
 /** Wall-clock ms at which the CRM server wrote the note with this body. */
 function noteTimes(config: AirlockConfig): Map<string, number> {
-  const db = new Database(join(config.dataDir, 'crm.db'), { readonly: true, fileMustExist: true });
+  const db = openSqliteDatabase(join(config.dataDir, 'crm.db'), { readonly: true, fileMustExist: true });
   try {
     return new Map((db.prepare(`SELECT body, created_at AS at FROM notes WHERE body LIKE 'bench %'`).all() as Array<{ body: string; at: string }>).map((r) => [r.body, Date.parse(r.at)]));
   } finally {

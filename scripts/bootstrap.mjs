@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runForwarding } from './forward.mjs';
 
@@ -52,6 +52,48 @@ function testFiles(dir) {
   return out;
 }
 
+// The Node 24 leg (README "Tests"): after the suite passes on the default Node, `npm test` runs this part of it
+// again on Node 24 (.tools/node24, installed by `airlock setup --node24`). It covers every native dependency, the
+// workflow sandbox, one run end to end and the browser tests; a directory listed here joins once it exists.
+const NODE24_LEG = [
+  'test/audit/', // better-sqlite3 and pg: the audit store on SQLite and on PostgreSQL
+  'test/workflows/', // the workflow sandbox: bundling (swc), replay, the time-skipping test server (Temporal core bridge)
+  'test/integration/run-approval.test.ts', // end to end: API, worker, Temporal dev server, demo MCP servers on SQLite
+  'test/inbox/', // browser tests (Playwright)
+];
+
+/** The leg's files: NODE24_LEG's files and the test files under its directories. */
+function node24LegFiles() {
+  return NODE24_LEG.flatMap((p) => {
+    const abs = join(root, p);
+    if (!existsSync(abs)) return [];
+    return p.endsWith('/') ? testFiles(abs) : [p];
+  });
+}
+
+/**
+ * Whether to run the Node 24 leg: by default with the whole suite, not with explicit files (targeted runs stay fast);
+ * AIRLOCK_TEST_NODE24=1 asks for it (with explicit files, those files run again on Node 24), =0 skips it.
+ */
+function wantNode24Leg(explicitFiles) {
+  const v = process.env.AIRLOCK_TEST_NODE24;
+  if (v === '0' || v === 'false') return false;
+  if (Number(process.versions.node.split('.')[0]) === 24) return false; // the default Node is Node 24 already
+  return v === '1' || v === 'true' || !explicitFiles;
+}
+
+async function runNode24Leg(files) {
+  const manifest = JSON.parse(readFileSync(join(root, '.tools', 'node24', 'airlock-node24.json'), 'utf8'));
+  console.error(`[airlock] Node 24 leg: ${files.length} files on ${manifest.version} (${manifest.node})`);
+  const started = Date.now();
+  // Child processes the tests start with `node` from PATH get Node 24 too (those started with process.execPath do anyway).
+  const env = { ...process.env, PATH: `${dirname(manifest.node)}${delimiter}${process.env.PATH ?? ''}` };
+  const code = await runForwarding(manifest.node, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { cwd: root, env });
+  const secs = Math.round((Date.now() - started) / 1000);
+  console.error(`[airlock] Node 24 leg ${code === 0 ? 'passed' : `failed (exit ${code})`} in ${secs} s`);
+  return code;
+}
+
 const tsNode = [process.execPath, '--import', 'tsx'];
 const [command = 'start', ...rest] = process.argv.slice(2);
 ensureNodeModules();
@@ -59,7 +101,8 @@ ensureNodeModules();
 if (command === 'start') {
   process.exit(await runForwarding(tsNode[0], [...tsNode.slice(1), 'src/cli/main.ts', 'start', ...rest], { cwd: root }));
 } else if (command === 'test') {
-  let code = run(tsNode[0], [...tsNode.slice(1), 'src/cli/main.ts', 'setup', '--test-server']);
+  const node24 = wantNode24Leg(rest.length > 0);
+  let code = run(tsNode[0], [...tsNode.slice(1), 'src/cli/main.ts', 'setup', '--test-server', ...(node24 ? ['--node24'] : [])]);
   if (code !== 0) process.exit(code);
   console.error('[airlock] type-checking…');
   code = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json']);
@@ -74,7 +117,8 @@ if (command === 'start') {
   }
   const files = rest.length > 0 ? rest : testFiles(join(root, 'test'));
   code = await runForwarding(tsNode[0], [...tsNode.slice(1), '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { cwd: root });
-  process.exit(code);
+  if (code !== 0 || !node24) process.exit(code);
+  process.exit(await runNode24Leg(rest.length > 0 ? rest : node24LegFiles()));
 } else if (command === 'bench') {
   const code = run(tsNode[0], [...tsNode.slice(1), 'src/cli/main.ts', 'setup']);
   if (code !== 0) process.exit(code);

@@ -1,7 +1,8 @@
 // Shared plumbing for the demo MCP servers: SQLite access, tool results, annotations, ids.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../../src/store/sqliteDriver.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
@@ -18,7 +19,7 @@ const DATA_VERSION = 1;
 export function openDatabase(path: string, schema: string, seed: (db: Db) => void): Db {
   // The file usually lives under Airlock's data dir, which may not exist yet when a system starts first.
   mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = openSqliteDatabase(path);
   try {
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');

@@ -1,5 +1,6 @@
 // The embedded audit store: one SQLite file (WAL), shared by the worker, the API and the CLI.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../store/sqliteDriver.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { appendAnchor } from './anchorFile.js';
@@ -98,6 +99,7 @@ export function whereOf(q: AuditQuery, placeholder: (i: number) => string): { sq
   }
   if (q.outcome) add('outcome = ?', q.outcome);
   if (q.type) add('type = ?', q.type);
+  if (q.types?.length) add(`type IN (${q.types.map(() => '?').join(', ')})`, ...q.types);
   if (q.from) add('at >= ?', q.from);
   if (q.to) add('at < ?', q.to);
   if (q.after !== undefined) add('seq > ?', q.after);
@@ -118,7 +120,7 @@ export class SqliteAuditStore implements AuditStore {
     opts: AuditStoreOptions = {},
   ) {
     mkdirSync(dirname(location), { recursive: true });
-    this.db = new Database(location);
+    this.db = openSqliteDatabase(location);
     this.identity = new FileIdentity(location, opts.log);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -186,6 +188,10 @@ export class SqliteAuditStore implements AuditStore {
   async heads(): Promise<Record<string, { seq: number; hash: string }>> {
     const rows = this.db.prepare<[], { chain: string; seq: number; hash: string }>('SELECT chain, seq, hash FROM audit_heads').all();
     return Object.fromEntries(rows.map((h) => [h.chain, { seq: h.seq, hash: h.hash }]));
+  }
+
+  async lastSeq(): Promise<number> {
+    return Number(this.db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM audit_events').get()?.seq ?? 0);
   }
 
   async anchor(): Promise<AuditAnchor | null> {

@@ -7,6 +7,7 @@ import type { StackParts, startStack as StartStack } from '../stack.js';
 import { portConflict, portsToStart, startLocalDevServer } from '../temporal/localServer.js';
 import { auditCommands } from './audit.js';
 import { runCli } from './errors.js';
+import { setupNode24 } from './node24.js';
 import { registerReadiness } from './readiness.js';
 import { registryCommands } from './registry.js';
 import { registerReplay } from './replay.js';
@@ -92,11 +93,16 @@ program
   .command('setup')
   .description('install what is missing: the temporal CLI (and with --test-server, the time-skipping test server)')
   .option('--test-server', 'also install temporal-test-server')
-  .action((opts: { testServer?: boolean }) => {
+  .option('--node24', "also install Node 24 into .tools/node24, for the test suite's Node 24 leg")
+  .action((opts: { testServer?: boolean; node24?: boolean }) => {
     const cfg = config();
     const log = (m: string) => process.stderr.write(`[airlock] ${m}\n`);
     log(`temporal CLI: ${temporalCli({ root: cfg.root, configured: cfg.temporal.cli, env: cfg.env, log })}`);
     if (opts.testServer) log(`temporal test server: ${temporalTestServer({ root: cfg.root, env: cfg.env, log })}`);
+    if (opts.node24) {
+      const n = setupNode24({ root: cfg.root, log });
+      log(`node 24: ${n.node} (${n.version})`);
+    }
   });
 
 registerToken(program, config);

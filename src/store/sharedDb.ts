@@ -2,7 +2,7 @@
 // dir by default, PostgreSQL (in the audit schema) when `audit.databaseUrl` is set. Token revocations, the
 // Idempotency-Key bindings and worker heartbeats live here. Statements use `?` placeholders and `{t}` for
 // the table prefix (the schema on PostgreSQL), so each store writes its SQL once.
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from './sqliteDriver.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { AirlockConfig } from '../config/load.js';
@@ -26,7 +26,7 @@ export async function openSharedDb(config: Pick<AirlockConfig, 'audit' | 'dataDi
 
 function openSqlite(file: string, ddl: string): SharedDb {
   mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  const db = openSqliteDatabase(file);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   const sql = (s: string) => s.replaceAll('{t}', '');

@@ -32,15 +32,16 @@ function onPath(name: string, env: BinaryOptions['env']): string | undefined {
 
 const venv = (root: string) => join(root, '.tools', 'venv');
 
-function pipInstall(root: string, pkg: string, log: (m: string) => void): void {
+/** `pip install <pkg> [...args]` with the project virtualenv's pip (created on first use). */
+export function pipInstall(root: string, pkg: string, log: (m: string) => void, args: string[] = []): void {
   const dir = venv(root);
   if (!existsSync(join(dir, 'bin', 'pip'))) {
     log(`creating virtualenv ${dir}`);
     const r = spawnSync('python3', ['-m', 'venv', dir], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`python3 -m venv ${dir} failed (exit ${r.status ?? r.error?.message})`);
   }
-  log(`pip install ${pkg}`);
-  const r = spawnSync(join(dir, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', pkg], { stdio: 'inherit' });
+  log(`pip install ${[pkg, ...args].join(' ')}`);
+  const r = spawnSync(join(dir, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', ...args, pkg], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`pip install ${pkg} failed (exit ${r.status ?? r.error?.message})`);
 }
 

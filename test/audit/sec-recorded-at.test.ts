@@ -1,7 +1,7 @@
 // Audit records carry `recordedAt`, the store's clock when it wrote them, covered by their hash; databases
 // written before it existed are migrated in place and their old records still verify.
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../../src/store/sqliteDriver.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +109,7 @@ describe('recordedAt: databases written before it existed', () => {
   test('SQLite: the column is added on open, old records verify, new ones chain on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-sec-audit-'));
     const file = join(dir, 'audit.db');
-    const db = new Database(file);
+    const db = openSqliteDatabase(file);
     db.exec(OLD_TABLES('', 'INTEGER PRIMARY KEY AUTOINCREMENT'));
     for (const row of oldRecords()) db.prepare(INSERT_OLD('', () => '?')).run(...row);
     const [, last] = oldRecords();

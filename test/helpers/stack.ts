@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../../src/store/sqliteDriver.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,7 +121,7 @@ export function withHelpers(stack: Stack, env: Record<string, string>, dataDir: 
       throw new Error(`run ${runId} did not reach the expected state; last: ${JSON.stringify(last)}`);
     },
     refunds(runId: string) {
-      const db = new Database(join(dataDir, 'billing.db'), { readonly: true, fileMustExist: true });
+      const db = openSqliteDatabase(join(dataDir, 'billing.db'), { readonly: true, fileMustExist: true });
       try {
         const prefix = `${runId}/`;
         return db.prepare('SELECT * FROM refunds WHERE substr(idempotency_key, 1, length(?)) = ? ORDER BY created_at').all(prefix, prefix) as ReturnType<TestStack['refunds']>;

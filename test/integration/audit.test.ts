@@ -1,7 +1,7 @@
 // The audit trail of real runs: the whole story once, queried over REST, verified by the CLI, redacted,
 // and fail-closed when the store refuses writes.
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../../src/store/sqliteDriver.js';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -161,14 +161,14 @@ describe('audit trail of real runs (SQLite)', () => {
     assert.equal(clean.code, 0, clean.out);
     assert.match(clean.out, /OK: the audit trail is intact/);
 
-    const db = new Database(auditDb());
+    const db = openSqliteDatabase(auditDb());
     const target = db.prepare(`SELECT chain, chain_seq, data FROM audit_events WHERE run_id = ? AND type = 'approval.decided'`).get(runId) as { chain: string; chain_seq: number; data: string };
     db.prepare(`UPDATE audit_events SET data = ? WHERE run_id = ? AND type = 'approval.decided'`).run(target.data.replace('"bob"', '"mallory"'), runId);
     db.close();
     const tampered = await airlock('audit', 'verify');
     assert.equal(tampered.code, 1, tampered.out);
     assert.match(tampered.out, new RegExp(`TAMPERED \\(modified\\): ${target.chain} #${target.chain_seq} \\(`));
-    const db2 = new Database(auditDb());
+    const db2 = openSqliteDatabase(auditDb());
     db2.prepare(`UPDATE audit_events SET data = ? WHERE run_id = ? AND type = 'approval.decided'`).run(target.data, runId);
     db2.close();
     assert.equal((await airlock('audit', 'verify')).code, 0);
@@ -177,7 +177,7 @@ describe('audit trail of real runs (SQLite)', () => {
   test('when the audit store refuses writes, the approved tool call does not run; the trail catches up after', async () => {
     const id = await s.startRun({ ...DEMO_INPUT, invoiceId: 'INV-2005', amount: 505 });
     const waiting = await s.waitForRun(id, (v) => v.status === 'awaiting_approval');
-    const db = new Database(auditDb());
+    const db = openSqliteDatabase(auditDb());
     db.exec(`CREATE TRIGGER audit_disk_full BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END;`);
     try {
       const res = await s.call('POST', `/v1/approvals/${waiting.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });

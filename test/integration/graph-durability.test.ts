@@ -2,7 +2,7 @@
 // inside a model call, inside a tool call, while an interrupt() waits for its answer and while an approval
 // waits for finance; a new worker finishes each run with every side effect exactly once. Real stack:
 // Temporal dev server, the API in this process, workers in their own processes, the demo MCP servers.
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../../src/store/sqliteDriver.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,7 +101,7 @@ async function startRun(s: TestStack, agent: string, input: Record<string, unkno
 
 /** One number from a demo system's database. */
 function countIn(s: TestStack, db: string, sql: string, ...params: unknown[]): number {
-  const d = new Database(join(s.dataDir, db), { readonly: true, fileMustExist: true });
+  const d = openSqliteDatabase(join(s.dataDir, db), { readonly: true, fileMustExist: true });
   try {
     return (d.prepare(sql).get(...params) as { n: number }).n;
   } finally {

@@ -2,7 +2,7 @@
 // must not run (its authorization cannot be recorded in the trail it belongs to); once the original file
 // is back, the run's events are written there, and the impostor holds none.
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../../src/store/sqliteDriver.js';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -29,7 +29,7 @@ describe('audit database replaced under a running stack (SQLite)', () => {
 
     // Moved away, and a new, empty database created in its place (as any process opening the path would).
     for (const f of files) if (existsSync(f)) renameSync(f, `${f}.moved`);
-    const impostor = new Database(file);
+    const impostor = openSqliteDatabase(file);
     impostor.exec('CREATE TABLE audit_events (seq INTEGER PRIMARY KEY, event_id TEXT)');
     try {
       const res = await s.call('POST', `/v1/approvals/${waiting.pendingApprovals[0]!.approvalId}/decision`, { token: await s.token('bob'), body: { decision: 'approve' } });
