@@ -11,6 +11,7 @@ import { JSON_BODY_LIMIT, unmatchedRoute } from './http.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { codecRoutes } from './routes/codec.js';
+import { docsRoutes } from './routes/docs.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policy.js';
@@ -37,6 +38,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(bodyDepthLimit());
 
   app.use(healthRoutes(deps));
+  // Swagger UI over /openapi.json, public like the document itself.
+  app.use(docsRoutes());
 
   const v1 = express.Router();
   // Every /v1 path needs a valid token, an unknown one included.

@@ -11,6 +11,7 @@ import { principalOf, requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
+import type { ApprovalBody } from '../openapi/responses.js';
 import { ApprovalIdParamsSchema, ApprovalsQuerySchema, DecisionBodySchema } from '../schemas.js';
 import { literal } from '../visibility.js';
 import { signed, updateRun } from '../workflows.js';
@@ -72,7 +73,7 @@ export function approvalRoutes({ client, config }: Pick<ApiDeps, 'client' | 'con
     );
     logOf(req).info({ approvalId, decision: body.decision }, 'approval decided');
     observeApprovalDecision(approval);
-    res.json({ approval });
+    res.json({ approval: approval satisfies ApprovalBody });
   });
 
   return r;

@@ -5,6 +5,7 @@ import type { AuditRecord } from '../../audit/types.js';
 import { requireReader } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound } from '../errors.js';
+import type { AuditPage, RunAudit } from '../openapi/audit.js';
 import { AuditQuerySchema, RunIdParamsSchema } from '../schemas.js';
 
 export function auditRoutes({ audit }: Pick<ApiDeps, 'audit'>): Router {
@@ -18,7 +19,7 @@ export function auditRoutes({ audit }: Pick<ApiDeps, 'audit'>): Router {
       return void res.end();
     }
     const records = await audit.query(q);
-    res.json({ records, next: records.length === q.limit ? String(records.at(-1)!.seq) : null });
+    res.json({ records, next: records.length === q.limit ? String(records.at(-1)!.seq) : null } satisfies AuditPage);
   });
   r.get('/runs/:runId/audit', async (req, res) => {
     requireReader(req, "a run's audit trail");
@@ -26,7 +27,7 @@ export function auditRoutes({ audit }: Pick<ApiDeps, 'audit'>): Router {
     const records: AuditRecord[] = [];
     for await (const rec of allRecords(audit, { runId })) records.push(rec);
     if (!records.length) throw notFound(`audit records of run ${runId}`);
-    res.json({ runId, records });
+    res.json({ runId, records } satisfies RunAudit);
   });
   return r;
 }

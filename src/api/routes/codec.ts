@@ -4,22 +4,17 @@
 // the runs' data. Mounted before the API's JSON parser, so it has its own CORS, sign-in and body limit.
 import express, { Router, type RequestHandler } from 'express';
 import type { Payload } from '@temporalio/common';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ErrorCode } from '../../core/errors.js';
 import { PayloadCodecError, payloadCodec } from '../../temporal/codec.js';
 import { authenticate, requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, forbidden } from '../errors.js';
+import { CodecBodySchema } from '../schemas.js';
 
 /** Histories carry large payloads: the UI sends a page's worth at once. */
 const BODY_LIMIT = '4mb';
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-const Base64Schema = z.string().regex(BASE64, 'expected base64');
-export const CodecBodySchema = z.strictObject({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), Base64Schema).optional(), data: Base64Schema.optional() })).max(10_000),
-});
 type WirePayload = z.infer<typeof CodecBodySchema>['payloads'][number];
 
 const fromWire = (p: WirePayload): Payload => ({

@@ -5,7 +5,7 @@ import { Router } from 'express';
 import { metricsHandler } from '../../observability/metrics.js';
 import type { HeartbeatReader } from '../../worker/heartbeat.js';
 import type { ApiDeps } from '../deps.js';
-import { openApiDocument } from '../openapi.js';
+import { openApiDocument } from '../openapi/index.js';
 
 const { temporal } = proto;
 
@@ -29,7 +29,7 @@ export function healthRoutes({ config, client, log, heartbeats }: Pick<ApiDeps, 
     res.status(checks.temporal && checks.worker ? 200 : 503).json(checks);
   });
   // A relative server URL: the document never repeats the request's Host header (nor trusts it).
-  const doc = openApiDocument('/');
+  const doc = openApiDocument({ serverUrl: '/', metrics: config.observability.metrics.enabled });
   r.get('/openapi.json', (_req, res) => void res.json(doc));
   return r;
 }

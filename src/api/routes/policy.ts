@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import { requireReader } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import type { PolicySet } from '../openapi/governance.js';
 
 export function policyRoutes({ config, policies }: Pick<ApiDeps, 'config' | 'policies'>): Router {
   const r = Router();
@@ -9,7 +10,7 @@ export function policyRoutes({ config, policies }: Pick<ApiDeps, 'config' | 'pol
     requireReader(req, 'the policy set');
     const engine = policies.current();
     if (engine instanceof Error) return void res.status(503).json({ dir: config.policy.dir, error: engine.message });
-    res.json({ dir: config.policy.dir, version: engine.version, policies: engine.policyIds, warnings: engine.warnings });
+    res.json({ dir: config.policy.dir, version: engine.version, policies: engine.policyIds, warnings: engine.warnings } satisfies PolicySet);
   });
   return r;
 }

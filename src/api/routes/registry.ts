@@ -8,6 +8,7 @@ import { requireReader, requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
+import type { RegistryServers, ServerApproved, ServerStatusChanged, ServerTools } from '../openapi/registry.js';
 import { ApproveServerBodySchema, ReasonBodySchema, ServerParamsSchema } from '../schemas.js';
 
 type RegistryDeps = Pick<ApiDeps, 'config' | 'lock' | 'statuses' | 'registryAudit' | 'scanPool'>;
@@ -33,7 +34,7 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
         allowedTools: s.tools ?? null,
         pinned: pins.servers[id] ? { at: pins.servers[id].pinnedAt, by: pins.servers[id].pinnedBy, tools: Object.keys(pins.servers[id].tools), override: pins.servers[id].override ?? null } : null,
       })),
-    });
+    } satisfies RegistryServers);
   });
 
   /** A registry change is recorded before it is applied; no record, no change. */
@@ -62,7 +63,7 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
       await auditFirst(() => registryAudit.record(`registry.${entry.status}`, server, p.subject, entry.status, { reason }));
       statuses.set(server, entry);
       logOf(req).warn({ server, ...entry }, `MCP server ${entry.status}`);
-      res.json({ server, ...entry });
+      res.json({ server, ...entry } satisfies ServerStatusChanged);
     });
   }
 
@@ -80,7 +81,7 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
     await auditFirst(() => registryAudit.record('registry.approved', server, p.subject, 'approved', { reason: body.reason, pinnedTools: pinned.tools, overriddenFindings: pinned.overridden }));
     statuses.set(server, entry);
     logOf(req).warn({ server, ...entry, tools: pinned.tools }, 'MCP server approved and pinned');
-    res.json({ server, ...entry, pinnedTools: pinned.tools, overriddenFindings: pinned.overridden });
+    res.json({ server, ...entry, pinnedTools: pinned.tools, overriddenFindings: pinned.overridden } satisfies ServerApproved);
   });
 
   r.get('/registry/servers/:server/tools', (req, res) => {
@@ -91,7 +92,7 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
     if (pins instanceof Error) return void res.status(503).json({ error: pins.message });
     const entry = pins.servers[server];
     if (!entry) throw notFound(`pins for server ${server} (run \`airlock registry pin ${server}\`)`);
-    res.json({ server, tools: Object.entries(entry.tools).map(([name, t]) => ({ name, sha256: t.sha256, definition: t.definition })) });
+    res.json({ server, tools: Object.entries(entry.tools).map(([name, t]) => ({ name, sha256: t.sha256, definition: t.definition })) } satisfies ServerTools);
   });
 
   return r;

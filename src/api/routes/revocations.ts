@@ -6,6 +6,7 @@ import { ErrorCode } from '../../core/errors.js';
 import { requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
+import type { RevocationView } from '../openapi/responses.js';
 import { ApiError } from '../errors.js';
 import { RevocationBodySchema } from '../schemas.js';
 
@@ -35,7 +36,7 @@ export function revocationRoutes({ revocations, audit }: Pick<ApiDeps, 'revocati
       throw new ApiError(ErrorCode.AuditUnavailable, `the token is revoked, but the audit store refused the record: ${(err as Error).message}`, undefined, { cause: err });
     }
     logOf(req).info({ revocation }, 'token revoked');
-    res.status(201).json({ revocation });
+    res.status(201).json({ revocation: revocation satisfies RevocationView });
   });
 
   r.get('/revocations', async (req, res) => {

@@ -17,6 +17,7 @@ import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { RunsQuerySchema } from '../listSchemas.js';
 import { ApiError, forbidden } from '../errors.js';
+import type { PendingInputBody, RunViewBody } from '../openapi/responses.js';
 import { requestHashOf } from '../idempotency.js';
 import { IdempotencyKeySchema, InputBodySchema, RunIdParamsSchema, StartRunBodySchema } from '../schemas.js';
 import { listRuns } from '../visibility.js';
@@ -81,7 +82,7 @@ export function runRoutes(deps: Pick<ApiDeps, 'config' | 'client' | 'directory' 
     const { runId } = RunIdParamsSchema.parse(req.params);
     const view = await runView(client, runId);
     if (!mayRead(principalOf(req), view)) throw forbidden('this run is not yours');
-    res.json(view);
+    res.json(view satisfies RunViewBody);
   });
 
   r.post('/runs/:runId/cancel', async (req, res) => {
@@ -121,7 +122,7 @@ export function runRoutes(deps: Pick<ApiDeps, 'config' | 'client' | 'directory' 
       },
     );
     logOf(req).info({ runId, inputId: body.inputId }, 'input answered');
-    res.json({ input });
+    res.json({ input: input satisfies PendingInputBody });
   });
 
   return r;
