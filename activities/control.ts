@@ -22,6 +22,8 @@ export interface DecideInput {
   call: ToolCall;
   /** When an approver's edit is decided: the args as first proposed (policies see them as `context.edit`). */
   editOf?: JsonObject;
+  /** What the run learned earlier, as its agent declares (`agents.<name>.facts`): policies see it as `context.facts`. */
+  facts?: JsonObject;
   /** The run's queued audit events, written with this decision's own. */
   audit?: AuditEventInput[];
 }
@@ -82,6 +84,8 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
             phase: input.agent.phase,
             digest: d.digest,
             args: d.args,
+            // What policy knew besides the call: the decision can be checked again from the record.
+            ...(input.facts && Object.keys(input.facts).length > 0 ? { facts: input.facts } : {}),
             ...(d.approval ? { approval: { ...d.approval } } : {}),
           },
         },
@@ -91,7 +95,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
     return decision;
   }
 
-  async function evaluate({ runId, step, agent, identity, call, editOf }: DecideInput): Promise<Decision & { stage: Stage }> {
+  async function evaluate({ runId, step, agent, identity, call, editOf, facts }: DecideInput): Promise<Decision & { stage: Stage }> {
     const name = `${call.server}.${call.tool}`;
     const engine = policies.current();
     const policyVersion = engine instanceof Error ? 'unavailable' : engine.version;
@@ -147,6 +151,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
       },
       args,
       ...(editOf ? { edit: editOf } : {}),
+      ...(facts ? { facts } : {}),
       runId,
       now: new Date().toISOString(),
     });

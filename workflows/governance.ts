@@ -7,6 +7,7 @@ import type { Activities } from '../activities/index.js';
 import type { AuditEventInput } from '../src/audit/types.js';
 import { editRequirement, nextDeadline } from '../src/core/approvals.js';
 import { ErrorCode } from '../src/core/errors.js';
+import { factsOf } from '../src/core/templates.js';
 import type { Approval, ApprovalRequirement, DecideApprovalInput, Decision, JsonObject, StepView, ToolResultView } from '../src/core/types.js';
 import { failure } from './failure.js';
 import { AUDIT_WRITE, CONTROL_DECISION, CONTROL_DECISION_LOCAL, TOOL_CALL_ONCE, TOOL_CALL_RETRYING } from './presets.js';
@@ -99,7 +100,18 @@ export function createGovernance(run: RunState) {
   function decideCall(step: StepView, args: JsonObject, purpose: string, editOf?: JsonObject): Promise<Decision> {
     const [server, ...rest] = step.tool.split('.');
     return carryingAudit((events) => {
-      const input = { runId, step: step.index, agent, identity: run.identity, call: { server: server!, tool: rest.join('.'), args }, ...(editOf ? { editOf } : {}), audit: events };
+      // Facts the agent declares, from the run's earlier results (pure: replay computes the same; activity inputs are not replay-checked).
+      const facts = agent.facts ? (factsOf(agent.facts, run.input.input, run.steps.slice(0, step.index)) as JsonObject) : undefined;
+      const input = {
+        runId,
+        step: step.index,
+        agent,
+        identity: run.identity,
+        call: { server: server!, tool: rest.join('.'), args },
+        ...(editOf ? { editOf } : {}),
+        ...(facts ? { facts } : {}),
+        audit: events,
+      };
       const summary = `${purpose} ${step.tool}${step.node ? ` (node ${step.node})` : ''}`;
       return patched(LOCAL_CONTROL_PATCH) ? decideLocally.executeWithOptions({ ...CONTROL_DECISION_LOCAL, summary }, [input]) : decide.executeWithOptions({ ...CONTROL_DECISION, summary }, [input]);
     });

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
 import { ConfigSource, yamlIssue, zodIssues } from './locate.js';
 import { resolveDataDir, resolvePaths } from './paths.js';
+import { notifySpec } from './notifications.js';
 import { FileConfigSchema, type FileConfig } from './schema.js';
 import type { AgentSpec } from '../core/types.js';
 
@@ -132,10 +133,13 @@ function checkReferences(cfg: FileConfig, src: ConfigSource): ConfigIssue[] {
     } catch (err) {
       add(['agents', name, 'inputSchema'], `invalid JSON Schema: ${(err as Error).message}`, 'write a JSON Schema (draft 2020-12), e.g. {type: object}');
     }
-    agent.playbook.forEach((s, i) => {
-      if (!agent.servers.includes(s.tool.split('.')[0]!))
-        add(['agents', name, 'playbook', i], `"${s.tool}" is not on a server of this agent`, `add its server to agents.${name}.servers, or name a tool of ${agent.servers.join(', ')}`);
-    });
+    for (const key of ['playbook', 'onFailure'] as const)
+      agent[key].forEach((s, i) => {
+        if (!agent.servers.includes(s.tool.split('.')[0]!))
+          add(['agents', name, key, i], `"${s.tool}" is not on a server of this agent`, `add its server to agents.${name}.servers, or name a tool of ${agent.servers.join(', ')}`);
+      });
+    if (agent.graph && agent.onFailure.length > 0)
+      add(['agents', name, 'onFailure'], 'onFailure runs only in the built-in agent, not in a graph', 'handle failures in the graph itself, or remove onFailure');
   }
   cfg.routing.routes.forEach((r, i) => {
     r.models.forEach((m, j) => {
@@ -189,5 +193,14 @@ export function agentSpec(config: AirlockConfig, name: string): AgentSpec {
     localPlanning: agent.model === 'embedded' && !config.routing.routes.some((r) => (r.task === 'plan' || r.task === '*') && (!r.agents || r.agents.includes(name))),
     ...(agent.budget || config.routing.budgets.perRun ? { budget: agent.budget ?? config.routing.budgets.perRun } : {}),
     ...(agent.graph ? { graph: true } : {}),
+    ...(Object.keys(agent.facts).length > 0 ? { facts: agent.facts } : {}),
+    ...(agent.onFailure.length > 0 ? { onFailure: agent.onFailure } : {}),
+    ...notifyOf(config, name),
   };
+}
+
+/** The notification routes that apply to the agent's runs (none: the run schedules no notification). */
+function notifyOf(config: AirlockConfig, name: string): Pick<AgentSpec, 'notify'> {
+  const notify = notifySpec(config.notifications, name);
+  return notify ? { notify } : {};
 }

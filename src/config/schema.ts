@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
+import { notificationsSchema } from './notifications.js';
 
 /** Exactly the forms DurationSchema accepts, for its message. */
 export const DURATION_MESSAGE = 'expected a positive duration like 500ms, 30s, 5m, 72h or 1d (a whole number and a unit: ms, s, m, h or d), or a whole number of milliseconds like 60000';
@@ -100,6 +101,9 @@ export const HttpServerSchema = z
 export const ServerSchema = z.discriminatedUnion('transport', [StdioServerSchema, HttpServerSchema]);
 export type ServerConfig = z.infer<typeof ServerSchema>;
 
+/** One step of a playbook: a tool and its args, with `{{...}}` templates (src/core/templates.ts). */
+const PlaybookStepSchema = z.strictObject({ tool: z.string(), args: z.record(z.string(), z.unknown()).default({}) });
+
 export const AgentSchema = z.strictObject({
   description: z.string().default(''),
   /** Servers this agent may call. Tools of any other server are denied. */
@@ -132,12 +136,25 @@ export const AgentSchema = z.strictObject({
     })
     .prefault({}),
   /** Steps for the embedded deterministic planner; templates `{{input.x}}`, `{{steps.<tool>.<path>}}`, `a ?? b`. */
-  playbook: z.array(z.strictObject({ tool: z.string(), args: z.record(z.string(), z.unknown()).default({}) })).default([]),
+  playbook: z.array(PlaybookStepSchema).default([]),
+  /**
+   * Facts policies see as `context.facts.<name>` (where the action's context declares `facts`): templates over the
+   * run's input and the results of its earlier successful steps, e.g. `invoice: '{{steps.billing.get_invoice}}'`.
+   * A fact whose step has not run is absent.
+   */
+  facts: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'fact names are identifiers'), z.string()).default({}),
+  /**
+   * The built-in agent only: tool calls made after a run fails or is rejected (e.g. close the ticket it opened), as
+   * governed calls. Templates may also read `{{outcome.status}}` (failed | rejected) and `{{outcome.reason}}`. A step
+   * whose templates name a value the run does not have (a step that did not run) is skipped; one that policy does
+   * not allow outright is not run (nobody is asked to approve after the run ended).
+   */
+  onFailure: z.array(PlaybookStepSchema).default([]),
 });
 export type AgentConfig = z.infer<typeof AgentSchema>;
 
 /** Where a secret lives: an environment variable or a file (its contents, trimmed; relative to the config file). Never the secret itself. */
-const SecretRefSchema = z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], {
+export const SecretRefSchema = z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], {
   error: 'expected {env: NAME} or {file: PATH}: a reference to the key, never the key itself',
 });
 
@@ -378,5 +395,7 @@ export const FileConfigSchema = z.strictObject({
     .prefault({}),
   servers: z.record(Id, ServerSchema).default({}),
   agents: z.record(Id, AgentSchema).default({}),
+  /** Approval and question notifications (webhook, Slack, email): src/config/notifications.ts. */
+  notifications: notificationsSchema(SecretRefSchema, DurationSchema).optional(),
 });
 export type FileConfig = z.infer<typeof FileConfigSchema>;

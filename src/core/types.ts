@@ -1,4 +1,5 @@
 // The domain's types, shared by the core, the workflow, the activities, the API and the tests. Types only.
+import type { NotifySpec } from './notifications.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -42,6 +43,12 @@ export interface AgentSpec {
   budget?: { tokens?: number; costUsd?: number };
   /** The agent is a LangGraph graph from its module (`agents.<name>.graph`), not the built-in loop. */
   graph?: boolean;
+  /** Facts policies see as `context.facts`: name → template over the run's input and earlier results (src/core/templates.ts). */
+  facts?: Record<string, string>;
+  /** The built-in agent's calls after the run failed or was rejected (templates may read `outcome`). */
+  onFailure?: Array<{ tool: string; args: Record<string, unknown> }>;
+  /** Notification routes of this agent's runs (`notifications:`), pinned at start; absent: nothing is sent. */
+  notify?: NotifySpec;
 }
 
 export interface RunInput {

@@ -1,10 +1,11 @@
-import type { Json, JsonObject, PlanOutput, StepView } from '../core/types.js';
+import { fillTemplates, stepResults, TemplateValueMissing } from '../core/templates.js';
+import type { JsonObject, PlanOutput } from '../core/types.js';
 import { PlannerOutputError, type PlanContext, type Planner, type PlanResult } from './types.js';
 
 /**
  * The default planner: no model, no API key. It follows the agent's playbook step by step,
  * filling argument templates from the run input and earlier tool results:
- *   "{{input.customerId}}", "{{steps.billing.get_invoice.amount}}", "{{input.amount ?? steps.billing.get_invoice.amount}}".
+ *   "{{input.customerId}}", "{{steps.billing.get_invoice.amount}}", "{{input.amount ?? steps.billing.get_invoice.refundableAmount}}".
  * A template that is the whole string keeps the value's type (numbers stay numbers).
  */
 export class EmbeddedPlanner implements Planner {
@@ -29,40 +30,17 @@ export class EmbeddedPlanner implements Planner {
     const scope = { input: ctx.input, steps: stepResults(done) };
     return {
       kind: 'call',
-      call: { server: next.tool.slice(0, dot), tool: next.tool.slice(dot + 1), args: fill(next.args, scope) as JsonObject },
+      call: { server: next.tool.slice(0, dot), tool: next.tool.slice(dot + 1), args: fill(next.args, scope) },
       thought: `playbook step ${done.length + 1}: ${next.tool}`,
     };
   }
 }
 
-/** `steps.<server>.<tool>` → the latest result of that tool. */
-function stepResults(steps: StepView[]): Record<string, Record<string, Json>> {
-  const out: Record<string, Record<string, Json>> = {};
-  for (const s of steps) {
-    const [server, tool] = [s.tool.slice(0, s.tool.indexOf('.')), s.tool.slice(s.tool.indexOf('.') + 1)];
-    (out[server] ??= {})[tool] = s.result?.data ?? null;
+/** The step's args; a template without a value is the planner's error (the playbook cannot go on). */
+function fill(args: Record<string, unknown>, scope: object): JsonObject {
+  try {
+    return fillTemplates(args, scope) as JsonObject;
+  } catch (err) {
+    throw err instanceof TemplateValueMissing ? new PlannerOutputError(err.message) : err;
   }
-  return out;
-}
-
-function fill(value: unknown, scope: object): Json {
-  if (typeof value === 'string') {
-    const whole = /^\{\{([^}]+)\}\}$/.exec(value);
-    if (whole) return evaluate(whole[1]!, scope);
-    return value.replace(/\{\{([^}]+)\}\}/g, (_m, expr: string) => {
-      const v = evaluate(expr, scope);
-      return typeof v === 'string' ? v : JSON.stringify(v);
-    });
-  }
-  if (Array.isArray(value)) return value.map((v) => fill(v, scope));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, scope)]));
-  return value as Json;
-}
-
-function evaluate(expr: string, scope: object): Json {
-  for (const alt of expr.split('??').map((s) => s.trim())) {
-    const v = alt.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), scope);
-    if (v !== undefined && v !== null) return v as Json;
-  }
-  throw new PlannerOutputError(`playbook template {{${expr}}} has no value`);
 }

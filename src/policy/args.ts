@@ -24,10 +24,11 @@ const DECIMAL_MIN = -9223372036854775808n;
 export class ArgsError extends Error {}
 
 /** The context the action declares: the base fields are pre-encoded (their types were checked at load); args are converted. */
-export function conformContext(base: Record<string, CedarValueJson>, args: unknown, shape: RecordT, edit?: unknown): Record<string, CedarValueJson> {
+export function conformContext(base: Record<string, CedarValueJson>, args: unknown, shape: RecordT, edit?: unknown, facts?: unknown): Record<string, CedarValueJson> {
   const out: Record<string, CedarValueJson> = {};
   for (const [k, a] of shape.attrs) {
     if (k === 'args') out.args = toCedar(args ?? {}, a.type, 'args');
+    else if (k === 'facts') out.facts = toCedar(facts ?? {}, a.type, 'facts');
     else if (k === 'edit') {
       if (edit !== undefined) out.edit = toCedar(edit, a.type, 'edit');
     } else out[k] = base[k];

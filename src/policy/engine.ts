@@ -21,7 +21,10 @@
  *   resource   Airlock::Tool::"<server>.<tool>", attrs: server, name, classification: String;
  *              readOnly, destructive, idempotent: Bool
  *   context    agent: Airlock::Agent (entity with attr name: String), phase: String, runId: String,
- *              now: datetime, hourUtc: Long (0-23), weekdayUtc: String ("mon".."sun"), args: per action.
+ *              now: datetime, hourUtc: Long (0-23), weekdayUtc: String ("mon".."sun"), args: per action,
+ *              edit: the args as first proposed (while an approver's edit is decided), facts: a record of what
+ *              the run learned earlier, as its agent declares (`agents.<name>.facts`; always present, each fact
+ *              only when its step ran: declare them optional).
  * The schema decides which of these a policy can see: entity attributes and context fields that the
  * schema does not declare are dropped before Cedar sees the request. Because every policy is validated
  * against the schema, no policy can read an undeclared field, so dropping one never changes a decision.
@@ -291,7 +294,7 @@ export class PolicyEngine {
       principal: principalUid,
       action: { type: ACTION, id: actionId },
       resource: toolUid,
-      context: conformContext(context, req.args, action.context, req.edit),
+      context: conformContext(context, req.args, action.context, req.edit, req.facts),
       entities: [
         { uid: principalUid, attrs: conformAttrs(principalAttrs, this.shapes.get(principalType), `principal`), parents: [] },
         { uid: agentUid, attrs: conformAttrs({ name: req.agent }, this.shapes.get(AGENT), 'agent'), parents: [] },

@@ -206,8 +206,13 @@ export function loadSchema(path: string, text: string): LoadedSchema {
         if (!args || !sameType(a.type, args.type)) fail(`action "${name}": context.edit must have the same type as context.args`, actionRe, fieldRe);
         continue;
       }
+      if (k === 'facts') {
+        // What the run learned earlier, as its agent declares it: always supplied (possibly empty), a fact only once its step ran.
+        if (a.type.kind !== 'Record') fail(`action "${name}": context.facts must be a record type, not ${typeName(a.type)}`, actionRe, fieldRe);
+        continue;
+      }
       const want = BASE_CONTEXT[k];
-      if (!want) return fail(`action "${name}": context field ${k} is not supplied by Airlock (it supplies: ${[...Object.keys(BASE_CONTEXT), 'args', 'edit'].join(', ')})`, actionRe, fieldRe);
+      if (!want) return fail(`action "${name}": context field ${k} is not supplied by Airlock (it supplies: ${[...Object.keys(BASE_CONTEXT), 'args', 'edit', 'facts'].join(', ')})`, actionRe, fieldRe);
       if (!sameType(a.type, want)) fail(`action "${name}": context.${k} must have type ${typeName(want)}, not ${typeName(a.type)}`, actionRe, fieldRe);
     }
     actions.set(name, { principalTypes: new Set(applies.principalTypes), context: ctx });

@@ -18,6 +18,8 @@ export interface PolicyRequest {
   args: Record<string, unknown>;
   /** When an approver's edit is decided: the args as first proposed (`context.edit`, where the schema declares it). */
   edit?: Record<string, unknown>;
+  /** What the run learned earlier, as its agent declares (`context.facts`, where the schema declares it); absent: none. */
+  facts?: Record<string, unknown>;
   runId: string;
   /** ISO timestamp. */
   now: string;

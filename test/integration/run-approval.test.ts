@@ -75,13 +75,17 @@ describe('refund-assistant run with approval', () => {
     const res = await s.call('POST', `/v1/approvals/${approvalId}/decision`, { token: await s.token('carol'), body: { decision: 'reject', comment: 'not eligible' } });
     assert.equal(res.status, 200);
     const done = await s.waitForRun(runId, (v) => v.status === 'rejected');
-    assert.equal(done.steps.at(-1)!.status, 'rejected');
+    assert.equal(done.steps.find((x) => x.tool === 'billing.issue_refund')!.status, 'rejected');
+    // The agent's onFailure step closed the ticket it opened, saying who rejected the refund.
+    assert.deepEqual([done.steps.at(-1)!.tool, done.steps.at(-1)!.node, done.steps.at(-1)!.status], ['ticketing.update_ticket', 'onFailure', 'completed']);
+    assert.match(String(done.steps.at(-1)!.args.comment), /rejected by carol/);
     assert.equal(done.approvals[0]!.decidedBy, 'carol');
     assert.deepEqual(s.refunds(runId), [], 'no refund after a rejection');
   });
 
   test('cancel: a paused run is cancelled by its requester and nothing is refunded', async () => {
-    const runId = await s.startRun();
+    // INV-2001 was refunded in full above: nothing is left to propose on it.
+    const runId = await s.startRun({ ...DEMO_INPUT, customerId: 'C-1004', invoiceId: 'INV-2010' });
     await s.waitForRun(runId, (v) => v.status === 'awaiting_approval');
     const res = await s.call('POST', `/v1/runs/${runId}/cancel`, { token: await s.token('alice') });
     assert.equal(res.status, 202);

@@ -98,6 +98,7 @@ describe('demo policies', () => {
       'refund-finance-approval',
       'refund-over-limit',
       'refund-small',
+      'refund-within-refundable',
       'restricted-needs-a-user',
       'ticket-writes',
     ]);
