@@ -10,6 +10,7 @@ import { createChatActivities } from './chat.js';
 import { createControlActivities } from './control.js';
 import { createMcpActivities } from './mcp.js';
 import { createModelActivities } from './model.js';
+import { createNotifyActivities } from './notify.js';
 import { createProofActivities } from './proof.js';
 
 export interface ActivityDeps {
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMcpActivities(withWriter),
     ...createAuditActivities(withWriter),
     ...createProofActivities(withWriter),
+    ...createNotifyActivities(withWriter),
   };
 }
 

@@ -132,6 +132,7 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
       stops.push(
         () =>
           new Promise<void>((res) => {
+            deps.events.close(); // end open event streams; they never finish on their own
             server.close(() => res());
             server.closeIdleConnections();
             setTimeout(() => server.closeAllConnections(), 5_000).unref();

@@ -16,6 +16,7 @@ import { cancelRunUpdate, decideApprovalUpdate, getRunQuery, provideInputUpdate 
 import { failure } from './failure.js';
 import { createGovernance, type Governance } from './governance.js';
 import { runAgentGraph } from './graphRun.js';
+import { createNotifier } from './notify.js';
 import { proven, requireProof } from './proof.js';
 import { AGENT_TOOLS } from './presets.js';
 import { RunState, type Outcome } from './runState.js';
@@ -42,6 +43,9 @@ function definitionOf(run: RunState, gov: Governance): AgentDefinition {
 
 export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   const run = new RunState(input);
+  // Notifications, when the agent has routes (patched: runs from before replay without them).
+  const notifier = createNotifier(run);
+  run.listener = notifier;
   setHandler(getRunQuery, () => run.view());
   const gov = createGovernance(run);
   // A person's message counts only with the API's proof over it, checked before anything is recorded.
@@ -94,15 +98,18 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   await condition(allHandlersFinished);
   if (outcome.status === 'continue') {
     await gov.flushAudit();
+    await notifier?.drain();
     return await continueAsNew<typeof agentRunWorkflow>({ ...input, carried: run.carry() });
   }
   if (outcome.status === 'failed') {
     run.finish('failed', null, { type: outcome.type, message: outcome.message });
     await gov.flushAudit();
+    await notifier?.drain();
     throw ApplicationFailure.nonRetryable(outcome.message, outcome.type, run.view());
   }
   run.finish(outcome.status, outcome.result);
   await gov.flushAudit();
+  await notifier?.drain();
   // A rejected (or expired) run is not a success: Temporal and its UI show it failed, typed RunRejected, with the
   // run's view as details. Histories recorded before this completed such runs, and replay as they ran.
   if (outcome.status === 'rejected' && patched(REJECTED_FAILS_PATCH)) {

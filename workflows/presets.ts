@@ -75,3 +75,12 @@ export const VERIFY_PROOF_LOCAL: LocalActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes },
 };
+
+/**
+ * Notifications (activities/notify.ts): one activity per event and channel, retried with backoff; the run never
+ * waits on them. A run's pinned delivery settings (AgentSpec.notify) set the attempts, first interval and timeout.
+ */
+export const NOTIFY_DELIVERY: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes },
+};

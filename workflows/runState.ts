@@ -54,6 +54,8 @@ export class RunState {
   stopped?: Outcome;
   /** Decisions on args an approver edited, by step: what runs (and is audited) instead of the first decision. */
   readonly editDecisions = new Map<number, Decision>();
+  /** Told of every event the run notes (notifications, workflows/notify.ts); set at the start of the workflow. */
+  listener?: { onEvent(e: AuditEventInput): void };
   /** Audit events not yet written; each carries an id fixed here, so writing it again is a no-op. */
   private auditQueue: AuditEventInput[] = [];
   private auditSeq = 0;
@@ -98,7 +100,7 @@ export class RunState {
   /** Queues an audit event of this run (written by the next activity that carries the queue). */
   note(type: AuditEventType, fields: Omit<AuditEventInput, 'eventId' | 'chain' | 'type' | 'at' | 'runId'> = { data: {} }): void {
     const id = this.identity;
-    this.auditQueue.push({
+    const event: AuditEventInput = {
       eventId: `${workflowInfo().runId}/w${++this.auditSeq}`,
       chain: `run:${this.input.runId}`,
       type,
@@ -108,7 +110,9 @@ export class RunState {
       ...(id.onBehalfOf ? { onBehalfOf: id.onBehalfOf } : {}),
       agent: this.input.agent.name,
       ...fields,
-    });
+    };
+    this.auditQueue.push(event);
+    this.listener?.onEvent(event);
   }
 
   /** Raises the run's risk level by a decision (it never goes down). */

@@ -3,7 +3,7 @@
 // they stopped at, and a request reads a bounded number of runs.
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { SA } from '../../workflows/definitions.js';
-import { groupsThatMayDecide } from '../core/approvals.js';
+import { maySeeApproval } from '../core/access.js';
 import { ErrorCode } from '../core/errors.js';
 import type { Approval, ApprovalStatus, Principal, RunView } from '../core/types.js';
 import { ApiError } from './errors.js';
@@ -16,14 +16,6 @@ export const RUNS_WITH_APPROVALS = `${RUNS} AND ${SA.risk.name} = ${literal('hig
 const RUN_PAGE = 50;
 const CONCURRENCY = 8;
 const MAX_RUNS_READ = 200;
-
-/**
- * Whom an approval is shown to: operators and admins see all; approvers the approvals of their groups (and of the
- * escalation group once escalated), and always those they voted on.
- */
-export function maySeeApproval(a: Approval, p: Principal, seeAll: boolean): boolean {
-  return seeAll || groupsThatMayDecide(a).some((g) => p.groups.includes(g)) || a.votes.some((v) => v.by === p.subject);
-}
 
 export interface ApprovalHistoryRequest {
   status: Exclude<ApprovalStatus, 'pending'>;
@@ -52,7 +44,8 @@ export async function listDecidedApprovals(client: Client, p: Principal, seeAll:
         const list = view?.approvals ?? [];
         for (let i = index === at.run ? at.item : 0; i < list.length; i++) {
           const a = list[i]!;
-          if (a.status === q.status && maySeeApproval(a, p, seeAll)) approvals.push(a);
+          // The core's rule (src/core/access.ts); `seeAll` is operators' and admins' (it also keys the cursor).
+          if (a.status === q.status && (seeAll || maySeeApproval(a, p))) approvals.push(a);
           if (approvals.length >= q.limit) return done(i + 1 < list.length ? { token: at.token, run: index, item: i + 1 } : after(index));
         }
         if (++read >= MAX_RUNS_READ) return done(after(index));

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { RegistryAudit } from '../audit/registry.js';
 import type { AuditStore } from '../audit/types.js';
 import type { AirlockConfig } from '../config/load.js';
+import { EventHub } from '../events/hub.js';
 import type { TokenVerifier } from '../identity/devIssuer.js';
 import { SubjectDirectory } from '../identity/directory.js';
 import { RevocationStore, withRevocations } from '../identity/revocations.js';
@@ -46,6 +47,8 @@ export interface ApiDeps {
   idempotency: IdempotencyStore;
   /** Workers' heartbeats, for readiness. */
   heartbeats: HeartbeatReader;
+  /** The event stream's source (GET /v1/events): the audit store, tailed while clients listen. `close` ends every stream. */
+  events: EventHub;
 }
 
 /** What only the caller can provide: the config and the connections it opened. */
@@ -63,6 +66,7 @@ export function createApiDeps(base: ApiBase): ApiDeps & { close(): Promise<void>
   const revocations = new RevocationStore(config);
   const idempotency = new IdempotencyStore(config);
   const heartbeats = new HeartbeatReader(config);
+  const events = new EventHub(audit, log.child({ component: 'events' }));
   const scanPool = new McpPool(config.servers, log.child({ component: 'registry' }), undefined, {
     secrets: defaultSecretSource(config.env),
     allowedHosts: config.registry.allowedHosts,
@@ -75,12 +79,14 @@ export function createApiDeps(base: ApiBase): ApiDeps & { close(): Promise<void>
     directory,
     idempotency,
     heartbeats,
+    events,
     policies: new PolicySource(config.policy.dir),
     lock: new LockStore(config.registry.lockFile),
     statuses: new StatusStore(registryStatusFile(config)),
     registryAudit: new RegistryAudit(audit, log),
     scanPool,
     close: async () => {
+      events.close();
       await scanPool.close();
       await Promise.all([revocations.close(), idempotency.close(), heartbeats.close()]);
     },

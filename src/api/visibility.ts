@@ -8,7 +8,7 @@ import { SA } from '../../workflows/definitions.js';
 import { ErrorCode } from '../core/errors.js';
 import { OPEN_RUN_STATUSES, RUN_STATUSES } from '../core/run.js';
 import type { Principal, RunStatus } from '../core/types.js';
-import { hasRole } from '../identity/users.js';
+import { mayReadAnyRun } from '../core/access.js';
 import { ApiError, forbidden } from './errors.js';
 import type { RunsQuery, RunSummary } from './listSchemas.js';
 
@@ -21,8 +21,8 @@ export const literal = (value: string): string => `'${value.replace(/\\/g, '\\\\
 /** Every run (one per workflow id: the executions a run continued from are left out). */
 export const RUNS = `WorkflowType = ${literal(agentRunWorkflow.name)} AND ExecutionStatus != 'ContinuedAsNew'`;
 
-/** Like `mayRead` of a single run: operators, admins and approvers list any run, everyone else only their own. */
-export const mayListAll = (p: Principal): boolean => hasRole(p, 'operator', 'admin', 'approver');
+/** Like reading a single run (the core's `mayReadRun`): operators, admins and approvers list any run, everyone else only their own. */
+export const mayListAll = (p: Principal): boolean => mayReadAnyRun(p);
 
 /** The visibility query for a run list's filters, narrowed to the caller's own runs unless they may read any. */
 export function runsQuery(q: Omit<RunsQuery, 'limit' | 'cursor'>, p: Principal): string {

@@ -182,6 +182,11 @@ export class PostgresAuditStore implements AuditStore {
     return Object.fromEntries(rows.map((h) => [h.chain, { seq: Number(h.seq), hash: h.hash }]));
   }
 
+  async lastSeq(): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${this.schema}.audit_events`);
+    return Number(rows[0]?.seq ?? 0);
+  }
+
   async anchor(): Promise<AuditAnchor | null> {
     const s = this.schema;
     return this.tx(async (c) => {

@@ -70,6 +70,8 @@ export interface AuditQuery {
   tool?: string;
   outcome?: string;
   type?: string;
+  /** Any of these types. */
+  types?: readonly string[];
   from?: string;
   to?: string;
   /** Records with seq greater than this. */
@@ -97,6 +99,8 @@ export interface AuditStore {
   /** Every record, ordered by chain then position (for verification). */
   allRecords(): Promise<AuditRecord[]>;
   heads(): Promise<Record<string, { seq: number; hash: string }>>;
+  /** The highest `seq` written so far (0 for an empty store): where a reader that tails the store starts. */
+  lastSeq(): Promise<number>;
   /** Anchors the heads that changed since the last anchor; null when nothing changed. */
   anchor(): Promise<AuditAnchor | null>;
   anchors(): Promise<AuditAnchor[]>;

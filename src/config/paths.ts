@@ -43,4 +43,10 @@ export function resolvePaths(cfg: FileConfig, configDir: string, dataDir: string
     }
   }
   for (const a of Object.values(cfg.agents)) if (a.graph) a.graph = at(a.graph);
+  const n = cfg.notifications;
+  for (const c of Object.values(n?.channels ?? {})) {
+    if (c.kind === 'webhook') c.secret = secret(c.secret, configDir);
+    if (c.kind === 'slack') c.url = secret(c.url, configDir);
+  }
+  if (n?.smtp) n.smtp.password = secret(n.smtp.password, configDir);
 }

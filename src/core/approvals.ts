@@ -20,7 +20,7 @@ export function runIdOfApproval(approvalId: string): string | undefined {
 }
 
 /** The groups whose members may decide an approval now: the required group, plus the escalation group once escalated. */
-export function groupsThatMayDecide(a: Approval): string[] {
+export function groupsThatMayDecide(a: Pick<Approval, 'requiredGroup' | 'escalated' | 'escalateTo'>): string[] {
   return a.escalated && a.escalateTo ? [a.requiredGroup, a.escalateTo] : [a.requiredGroup];
 }
 

@@ -13,7 +13,7 @@ export function runIdOfInput(inputId: string): string | undefined {
 }
 
 /** Whether this person may answer: the requester, whoever the run acts for, or a member of a group the agent names. */
-export function mayAnswer(p: PendingInput, who: ProvideInputInput['answerer']): boolean {
+export function mayAnswer(p: Pick<PendingInput, 'requester' | 'onBehalfOf' | 'groups'>, who: ProvideInputInput['answerer']): boolean {
   return who.subject === p.requester || (p.onBehalfOf !== undefined && who.subject === p.onBehalfOf) || p.groups.some((g) => who.groups.includes(g));
 }
 

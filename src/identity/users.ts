@@ -1,6 +1,7 @@
 import type { Principal } from '../core/types.js';
 
-export type Role = 'requester' | 'approver' | 'operator' | 'admin';
+// The role check is the core's (src/core/access.ts); re-exported for the API's modules.
+export { hasRole, type Role } from '../core/access.js';
 
 /** Demo users of the embedded dev issuer. */
 export const DEMO_USERS: Record<string, Omit<Principal, 'subject'>> = {
@@ -14,7 +15,3 @@ export const DEMO_USERS: Record<string, Omit<Principal, 'subject'>> = {
   /** A service account (a helpdesk integration) that starts runs on behalf of users. */
   'helpdesk-bot': { kind: 'service', groups: ['support'], roles: ['requester'] },
 };
-
-export function hasRole(p: Principal, ...roles: Role[]): boolean {
-  return roles.some((r) => p.roles.includes(r));
-}
