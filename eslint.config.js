@@ -87,4 +87,27 @@ export default tseslint.config(
       'no-restricted-globals': ['error', { name: 'fetch', message: 'the core does no I/O' }, { name: 'process', message: 'the core reads no environment' }],
     },
   },
+  // The inbox's browser modules (served as they are, no build step): browser globals, no type-aware rules.
+  {
+    files: ['src/inbox/web/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, program: null },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        EventSource: 'readonly',
+        requestAnimationFrame: 'readonly',
+        addEventListener: 'readonly',
+        removeEventListener: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+      },
+    },
+  },
 );
