@@ -57,7 +57,11 @@ function testFiles(dir) {
 // workflow sandbox, one run end to end and the browser tests; a directory listed here joins once it exists.
 const NODE24_LEG = [
   'test/audit/', // better-sqlite3 and pg: the audit store on SQLite and on PostgreSQL
-  'test/workflows/', // the workflow sandbox: bundling (swc), replay, the time-skipping test server (Temporal core bridge)
+  // The workflow sandbox: bundling (swc), replay of the committed histories, the time-skipping test server (Temporal
+  // core bridge). Not the graph agents' history re-recording (agent-replay, 70 s): it adds no native or sandbox surface.
+  'test/workflows/agentRun.test.ts',
+  'test/workflows/replay.test.ts',
+  'test/workflows/lint.test.ts',
   'test/integration/run-approval.test.ts', // end to end: API, worker, Temporal dev server, demo MCP servers on SQLite
   'test/inbox/', // browser tests (Playwright)
 ];
