@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
+import { InboxSettingsSchema } from './inbox.js';
 import { notificationsSchema } from './notifications.js';
 
 /** Exactly the forms DurationSchema accepts, for its message. */
@@ -397,5 +398,7 @@ export const FileConfigSchema = z.strictObject({
   agents: z.record(Id, AgentSchema).default({}),
   /** Approval and question notifications (webhook, Slack, email): src/config/notifications.ts. */
   notifications: notificationsSchema(SecretRefSchema, DurationSchema).optional(),
+  /** The approver inbox (README "Approver inbox"). */
+  inbox: InboxSettingsSchema.optional(),
 });
 export type FileConfig = z.infer<typeof FileConfigSchema>;
