@@ -6,12 +6,12 @@ import { Router } from 'express';
 import { randomBytes } from 'node:crypto';
 import { agentRunWorkflow } from '../../../workflows/agentRun.js';
 import { cancelRunUpdate, provideInputUpdate, SA } from '../../../workflows/definitions.js';
+import { mayReadRun, seesEverything } from '../../core/access.js';
 import { digestOf } from '../../core/canonical.js';
 import { ErrorCode } from '../../core/errors.js';
 import { isOpen, runIdForKey, runIdFromBytes } from '../../core/run.js';
 import type { Principal, RunIdentity, RunInput, RunView } from '../../core/types.js';
 import { agentSpec } from '../../config/load.js';
-import { hasRole } from '../../identity/users.js';
 import { principalOf, requireRole } from '../auth.js';
 import { logOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
@@ -23,9 +23,8 @@ import { IdempotencyKeySchema, InputBodySchema, RunIdParamsSchema, StartRunBodyS
 import { listRuns } from '../visibility.js';
 import { runView, signed, updateRun } from '../workflows.js';
 
-/** The requester reads their own runs; operators, admins and approvers (who must see what they decide) read any. */
-const mayRead = (p: Principal, view: RunView) => view.requester === p.subject || hasRole(p, 'operator', 'admin', 'approver');
-const mayCancel = (p: Principal, view: RunView) => view.requester === p.subject || hasRole(p, 'operator', 'admin');
+/** The requester cancels their own runs; operators and admins any. (Who reads a run: core/access.ts mayReadRun.) */
+const mayCancel = (p: Principal, view: RunView) => view.requester === p.subject || seesEverything(p);
 
 export function runRoutes(deps: Pick<ApiDeps, 'config' | 'client' | 'directory' | 'idempotency' | 'revocations'>): Router {
   const { config, client, directory, idempotency } = deps;
@@ -73,7 +72,7 @@ export function runRoutes(deps: Pick<ApiDeps, 'config' | 'client' | 'directory' 
     res.status(202).location(`/v1/runs/${runId}`).json({ runId, status: 'running' });
   });
 
-  // Runs from Temporal visibility, in its order, by filters and pages; requesters list only their own (as mayRead).
+  // Runs from Temporal visibility, in its order, by filters and pages; requesters list only their own (as mayReadRun).
   r.get('/runs', async (req, res) => {
     res.json(await listRuns(client, RunsQuerySchema.parse(req.query), principalOf(req)));
   });
@@ -81,7 +80,7 @@ export function runRoutes(deps: Pick<ApiDeps, 'config' | 'client' | 'directory' 
   r.get('/runs/:runId', async (req, res) => {
     const { runId } = RunIdParamsSchema.parse(req.params);
     const view = await runView(client, runId);
-    if (!mayRead(principalOf(req), view)) throw forbidden('this run is not yours');
+    if (!mayReadRun(principalOf(req), view)) throw forbidden('this run is not yours');
     res.json(view satisfies RunViewBody);
   });
 
