@@ -119,7 +119,7 @@ describe('agent graph activities', () => {
     /** Plausible results of the playbook's tools, in order. */
     const RESULTS = [
       { accountId: 'C-1001', name: 'Acme Corp' },
-      { invoiceId: 'INV-2001', amount: 1200, currency: 'USD' },
+      { invoiceId: 'INV-2001', amount: 1500, refundableAmount: 1200, currency: 'USD' },
       { ticketId: 'T-7001' },
       { refundId: 'R-9001', amount: 1200, currency: 'USD' },
       { noteId: 'N-1' },
