@@ -25,6 +25,8 @@ describe('a 200-step run', () => {
         cfg.agents['long-reader'] = {
           ...cfg.agents['refund-assistant']!,
           servers: ['shop'],
+          // Not the refund agent's onFailure steps: they close a ticket, and this agent has no ticketing server.
+          onFailure: [],
           inputSchema: { type: 'object' },
           maxSteps: STEPS + 1,
           // Two lookups return ~3 MB each: more than Temporal's 2 MB payload limit.
