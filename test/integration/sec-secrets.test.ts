@@ -79,7 +79,8 @@ describe('credentials never appear in errors, runs, audit records or logs', () =
       overrides: (cfg) => {
         cfg.policy.dir = shopPolicyDir(Object.keys(servers));
         cfg.registry.lockFile = lockFile;
-        const base = cfg.agents['refund-assistant']!;
+        // The refund agent's settings without its ticket-closing onFailure steps (these agents have no ticketing server).
+        const base = { ...cfg.agents['refund-assistant']!, onFailure: [] };
         for (const [id, server] of Object.entries(servers)) {
           cfg.servers[id] = server;
           cfg.agents[`${id}-bot`] = { ...base, servers: [id], inputSchema: { type: 'object' }, playbook: [{ tool: `${id}.lookup`, args: { orderId: 'O-1' } }] };

@@ -133,7 +133,8 @@ describe('drift inside a governed run', () => {
         cfg.servers['vault-shop'] = shop('honest', [{ from: { file: canaryFile }, inject: { env: 'SHOP_API_TOKEN' } }]);
         cfg.servers.poisoned = shop('poisoned');
         cfg.servers['broken-shop'] = shop('honest', [{ from: { file: join(canaryDir, 'missing-secret') }, inject: { env: 'SHOP_API_TOKEN' } }]);
-        const base = cfg.agents['refund-assistant']!;
+        // The refund agent's settings without its ticket-closing onFailure steps (these agents have no ticketing server).
+        const base = { ...cfg.agents['refund-assistant']!, onFailure: [] };
         cfg.agents['order-bot'] = {
           ...base,
           servers: ['shop'],
