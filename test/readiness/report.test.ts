@@ -123,7 +123,7 @@ describe('governance readiness report', () => {
     assert.match(approvals!.answer, /refund-finance-approval .*one approver from finance \(escalating to finance-leads after 24h\), expiring after 72h/);
     assert.match(approvals!.answer, /refund-dual-finance-approval .*2 distinct approvers from finance/);
     // The policy set in force, counted from the engine; pins are required by default.
-    assert.match(controls!.answer, new RegExp(`policy set version ${r.policyVersion} \\(10 policies over 10 declared tools\\), tool definitions must match their pins in \\S*airlock\\.lock\\.json`));
+    assert.match(controls!.answer, new RegExp(`policy set version ${r.policyVersion} \\(11 policies over 10 declared tools\\), tool definitions must match their pins in \\S*airlock\\.lock\\.json`));
     assert.match(controls!.answer, /SQLite .*audit\.db/);
     assert.match(controls!.answer, /\/metrics \(Prometheus\)/);
 
