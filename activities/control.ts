@@ -2,13 +2,15 @@ import { Ajv as AjvDraft7, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { approvalFor, effectiveReason } from '../src/core/approvals.js';
 import { callDigest, digestOf } from '../src/core/canonical.js';
-import { DEFAULT_CLASSIFICATION } from '../src/core/classification.js';
+import { DEFAULT_CLASSIFICATION, rank } from '../src/core/classification.js';
+import { describeLabels, initialLabels, labelsContext, raiseLabels, trustOf, type RunLabels } from '../src/core/labels.js';
 import { stageOf, type ControlStage, type ControlStep } from '../src/core/controlSteps.js';
 import { ErrorCode } from '../src/core/errors.js';
 import { classifyTool, IDEMPOTENCY_KEY_FIELD, idempotencyKey } from '../src/core/tools.js';
 import type { AirlockConfig } from '../src/config/load.js';
 import type { PolicySource } from '../src/policy/source.js';
 import { RegistryError, type McpPool } from '../src/registry/pool.js';
+import { route, RoutingError } from '../src/models/router.js';
 import type { AuditEventInput } from '../src/audit/types.js';
 import type { AgentSpec, Decision, JsonObject, RunIdentity, ToolCall } from '../src/core/types.js';
 import { failure } from '../workflows/failure.js';
@@ -24,6 +26,8 @@ export interface DecideInput {
   editOf?: JsonObject;
   /** What the run learned earlier, as its agent declares (`agents.<name>.facts`): policies see it as `context.facts`. */
   facts?: JsonObject;
+  /** What the run has touched so far (src/core/labels.ts): policies see it as `context.labels`. Absent: the input's labels. */
+  labels?: RunLabels;
   /** The run's queued audit events, written with this decision's own. */
   audit?: AuditEventInput[];
 }
@@ -86,6 +90,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
             args: d.args,
             // What policy knew besides the call: the decision can be checked again from the record.
             ...(input.facts && Object.keys(input.facts).length > 0 ? { facts: input.facts } : {}),
+            labels: { ...labelsOf(input) },
             ...(d.approval ? { approval: { ...d.approval } } : {}),
           },
         },
@@ -95,8 +100,13 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
     return decision;
   }
 
-  async function evaluate({ runId, step, agent, identity, call, editOf, facts }: DecideInput): Promise<Decision & { stage: Stage }> {
+  async function evaluate(input: DecideInput): Promise<Decision & { stage: Stage }> {
+    const { runId, step, agent, identity, call, editOf, facts } = input;
     const name = `${call.server}.${call.tool}`;
+    const labels = labelsOf(input);
+    const server = config.servers[call.server];
+    // What the call's result brings into the run: the workflow raises the run's labels with it once the result is seen.
+    const source = { classification: server?.classification ?? DEFAULT_CLASSIFICATION, trust: trustOf(server, call.tool) };
     const engine = policies.current();
     const policyVersion = engine instanceof Error ? 'unavailable' : engine.version;
     const deny = (reason: string, step: ControlStep): Decision & { stage: Stage } => ({
@@ -109,6 +119,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
       idempotent: false,
       args: call.args,
       digest: callDigest(call.server, call.tool, call.args, policyVersion),
+      source,
     });
     if (!agent.servers.includes(call.server)) return deny(`server "${call.server}" is not allowed for agent ${agent.name}`, 'server-allowed');
     if (!pool.has(call.server)) return deny(`server "${call.server}" is not in the registry`, 'server-registered');
@@ -134,6 +145,9 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
     const validate = validatorFor(name, tool.inputSchema);
     if (!validate(args)) return deny(`args do not match the input schema of ${name}: ${ajv2020.errorsText(validate.errors)}`, 'args-schema');
 
+    // Model clearance comes before the call: a result the run's planning model may not be shown is never fetched.
+    const clearance = clearanceProblem(agent.name, labels, { server: call.server, tool: call.tool, ...source });
+    if (clearance) return deny(clearance, 'model-clearance');
     if (write && agent.phase === 'read-only') return deny(`agent ${agent.name} is in the read-only phase: ${name} changes state`, 'autonomy-phase');
     if (engine instanceof Error) return deny(`policy engine unavailable: ${engine.message}`, 'policy');
 
@@ -147,20 +161,54 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
         readOnly: cls.readOnly,
         destructive: cls.destructive,
         idempotent,
-        classification: config.servers[call.server]?.classification ?? DEFAULT_CLASSIFICATION,
+        classification: source.classification,
+        level: rank(source.classification),
+        trust: source.trust,
       },
       args,
+      labels: labelsContext(labels),
       ...(editOf ? { edit: editOf } : {}),
       ...(facts ? { facts } : {}),
       runId,
       now: new Date().toISOString(),
     });
-    const base = { stage: stageOf('policy'), policyIds: p.policyIds, policyVersion: p.policyVersion, write, idempotent, args, digest: callDigest(call.server, call.tool, args, p.policyVersion) };
+    const base = {
+      stage: stageOf('policy'),
+      policyIds: p.policyIds,
+      policyVersion: p.policyVersion,
+      write,
+      idempotent,
+      args,
+      digest: callDigest(call.server, call.tool, args, p.policyVersion),
+      source,
+    };
     if (p.outcome === 'deny') return { ...base, outcome: 'deny', reason: p.reason };
     const approval = approvalFor(p, { write, phase: agent.phase, defaults: agent.approvalDefaults });
     if (approval && p.outcome === 'require_approval') return { ...base, outcome: 'require_approval', reason: effectiveReason(p.reason, approval), approval };
     if (approval) return { ...base, outcome: 'require_approval', reason: `agent ${agent.name} is in the gated phase: every write needs approval (policy would allow: ${p.reason})`, approval };
     return { ...base, outcome: 'allow', reason: p.reason };
+  }
+
+  /** The run's labels as the decision sees them: what the workflow passed, else what its input brings. */
+  function labelsOf(input: DecideInput): RunLabels {
+    return input.labels ?? initialLabels(input.agent.inputLabels ?? { classification: DEFAULT_CLASSIFICATION, trust: 'trusted' });
+  }
+
+  /**
+   * Why the call may not run because the model that plans the run's next step could not be shown its result
+   * (routing by the classification the run would hold after it); undefined when it may. Only a raise matters:
+   * what the run already holds, its model already sees.
+   */
+  function clearanceProblem(agent: string, labels: RunLabels, seen: Parameters<typeof raiseLabels>[1]): string | undefined {
+    const after = raiseLabels(labels, seen);
+    if (rank(after.classification) <= rank(labels.classification)) return undefined;
+    try {
+      route(config, { task: 'plan', agent, classification: after.classification });
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof RoutingError) || err.kind !== 'denied') throw err;
+      return `the result of ${seen.server}.${seen.tool} (${seen.classification}) could not be shown to the run's planning model, so the call is not made: ${err.message} (run ${describeLabels(labels)})`;
+    }
   }
 
   function validatorFor(name: string, schema: object): ValidateFunction {

@@ -76,7 +76,7 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunView> {
   );
   if (!input.carried)
     run.note('run.started', {
-      data: { inputDigest: input.inputDigest ?? null, phase: input.agent.phase, requester: input.principal.subject, groups: run.identity.groups },
+      data: { inputDigest: input.inputDigest ?? null, phase: input.agent.phase, requester: input.principal.subject, groups: run.identity.groups, labels: { ...run.labels } },
     });
   run.publish();
 

@@ -18,6 +18,10 @@ export const SA = {
   pendingGroups: defineSearchAttributeKey('AirlockPendingGroups', SearchAttributeType.KEYWORD_LIST),
   /** Highest risk the run has met: low (reads only), medium (writes policy allowed), high (approvals or denials). */
   risk: defineSearchAttributeKey('AirlockRisk', SearchAttributeType.KEYWORD),
+  /** Data-flow labels (src/core/labels.ts): the highest classification the run holds, whether untrusted content entered it, the servers it has seen. */
+  classification: defineSearchAttributeKey('AirlockClassification', SearchAttributeType.KEYWORD),
+  untrusted: defineSearchAttributeKey('AirlockUntrusted', SearchAttributeType.BOOL),
+  serversSeen: defineSearchAttributeKey('AirlockServersSeen', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 /** Memo key holding the pending approvals (listed without querying each run). */

@@ -110,6 +110,7 @@ export function createGovernance(run: RunState) {
         call: { server: server!, tool: rest.join('.'), args },
         ...(editOf ? { editOf } : {}),
         ...(facts ? { facts } : {}),
+        labels: run.labels,
         audit: events,
       };
       const summary = `${purpose} ${step.tool}${step.node ? ` (node ${step.node})` : ''}`;
@@ -201,6 +202,8 @@ export function createGovernance(run: RunState) {
       );
       step.result = result;
       step.status = 'completed';
+      // The run has now seen the result: its labels rise with what the catalog says the result is.
+      if (decision.source) run.see({ server: call.server, tool: call.tool, ...decision.source }, step.index);
       executed(result.isError ? 'error' : 'success', { resultDigest: result.digest ?? null, durationMs: result.durationMs ?? null });
       return { ok: true, result };
     } catch (err) {

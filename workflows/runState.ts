@@ -1,11 +1,12 @@
 // The run's own record, kept by the workflow: steps, approvals, status. A thin adapter: the rules are the
 // core's (src/core/approvals.ts, src/core/run.ts); this adds the workflow clock, the audit queue and what
 // Temporal shows (search attributes, memo, current details). Deterministic: nothing here does I/O.
-import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditEventInput, AuditEventType } from '../src/audit/types.js';
 import * as book from '../src/core/approvals.js';
 import * as inputs from '../src/core/inputs.js';
 import { ErrorCode } from '../src/core/errors.js';
+import { initialLabels, joinLabels, labelsRose, raiseLabels, type RunLabels, type SeenResult } from '../src/core/labels.js';
 import { addUsage, overBudget, raiseRisk, reconciliationOf, type Risk } from '../src/core/run.js';
 import type {
   ApprovalRequirement,
@@ -30,6 +31,12 @@ import { asFailure, failure } from './failure.js';
 
 /** How a run ends (or continues in a fresh workflow run, so history stays small). */
 export type Outcome = { status: 'completed'; result: Json } | { status: 'rejected'; result: Json } | { status: 'failed'; type: string; message: string } | { status: 'continue' };
+
+/**
+ * Runs started before data-flow labels existed replay without the records and search-attribute updates a rise
+ * of labels makes (the labels themselves are kept either way: they are state, not commands).
+ */
+export const LABELS_PATCH = 'airlock-labels';
 
 /** Steps per workflow run before the run continues as new. */
 export const STEPS_PER_WORKFLOW_RUN = 100;
@@ -56,13 +63,17 @@ export class RunState {
   readonly editDecisions = new Map<number, Decision>();
   /** Told of every event the run notes (notifications, workflows/notify.ts); set at the start of the workflow. */
   listener?: { onEvent(e: AuditEventInput): void };
+  /** What the run has touched (src/core/labels.ts): only ever rises, and is carried across continue-as-new. */
+  labels: RunLabels;
   /** Audit events not yet written; each carries an id fixed here, so writing it again is a no-op. */
   private auditQueue: AuditEventInput[] = [];
   private auditSeq = 0;
 
   constructor(readonly input: RunInput) {
+    this.labels = initialLabels(input.agent.inputLabels ?? { classification: 'internal', trust: 'trusted' });
     // A run continued as new carries its record forward.
     const c = input.carried;
+    if (c?.labels) this.labels = joinLabels(this.labels, c.labels);
     if (c) {
       this.steps.push(...c.steps);
       this.approvals.push(...c.approvals);
@@ -75,7 +86,20 @@ export class RunState {
 
   /** What a continued run starts from. */
   carry(): NonNullable<RunInput['carried']> {
-    return { steps: this.steps, approvals: this.approvals, usage: this.usage, risk: this.risk, path: this.path, inputs: this.inputs };
+    return { steps: this.steps, approvals: this.approvals, usage: this.usage, risk: this.risk, path: this.path, inputs: this.inputs, labels: this.labels };
+  }
+
+  /**
+   * The run has seen a tool's result: its labels take on the result's classification and trust. A rise is
+   * recorded (`run.labels`, with what caused it) and shown in the Temporal UI's search attributes.
+   */
+  see(seen: SeenResult, step: number): void {
+    const next = raiseLabels(this.labels, seen);
+    if (!labelsRose(this.labels, next)) return;
+    this.labels = next;
+    if (!patched(LABELS_PATCH)) return;
+    this.note('run.labels', { server: seen.server, tool: seen.tool, data: { step, labels: { ...next }, cause: { ...seen } } });
+    this.publish();
   }
 
   addUsage(m: ModelUse): void {
@@ -166,6 +190,7 @@ export class RunState {
       ...(this.status === 'cancelled' && this.cancelRequest ? { cancelledBy: this.cancelRequest.by } : {}),
       ...(this.error ? { error: this.error } : {}),
       ...(this.waitingFor ? { waitingFor: this.waitingFor } : {}),
+      labels: this.labels,
     };
   }
 
@@ -355,6 +380,9 @@ export class RunState {
       { key: SA.status, value: this.status },
       { key: SA.pendingGroups, value: [...new Set(pending.flatMap((a) => book.groupsThatMayDecide(a)))] },
       { key: SA.risk, value: this.risk },
+      { key: SA.classification, value: this.labels.classification },
+      { key: SA.untrusted, value: this.labels.untrusted },
+      { key: SA.serversSeen, value: this.labels.servers },
     ]);
     upsertMemo({ [PENDING_MEMO]: pending });
     setCurrentDetails(this.details());

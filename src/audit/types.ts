@@ -24,6 +24,7 @@ export const AUDIT_EVENT_TYPES = [
   'run.failed',
   'run.cancelled',
   'run.reconciliation',
+  'run.labels',
   'identity.revoked',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -196,6 +196,7 @@ export function agentSpec(config: AirlockConfig, name: string): AgentSpec {
     ...(Object.keys(agent.facts).length > 0 ? { facts: agent.facts } : {}),
     ...(agent.onFailure.length > 0 ? { onFailure: agent.onFailure } : {}),
     ...notifyOf(config, name),
+    inputLabels: { classification: agent.inputClassification, trust: agent.inputTrust },
   };
 }
 

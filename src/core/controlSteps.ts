@@ -14,6 +14,7 @@ export const CONTROL_STEPS = [
   { step: 'tool-allowed', stage: 'validation', check: 'tool pinned and allowed by the catalog' },
   { step: 'args-size', stage: 'validation', check: 'args size bound' },
   { step: 'args-schema', stage: 'validation', check: 'args match the pinned input schema (ajv)' },
+  { step: 'model-clearance', stage: 'policy', check: 'the planning model is cleared for what the result would bring (before the call)' },
   { step: 'autonomy-phase', stage: 'policy', check: 'autonomy phase' },
   { step: 'policy', stage: 'policy', check: 'Cedar policy decision' },
 ] as const satisfies readonly { step: string; stage: ControlStage; check: string }[];

@@ -1,4 +1,6 @@
 // The domain's types, shared by the core, the workflow, the activities, the API and the tests. Types only.
+import type { Classification } from './classification.js';
+import type { RunLabels, Trust } from './labels.js';
 import type { NotifySpec } from './notifications.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -49,6 +51,8 @@ export interface AgentSpec {
   onFailure?: Array<{ tool: string; args: Record<string, unknown> }>;
   /** Notification routes of this agent's runs (`notifications:`), pinned at start; absent: nothing is sent. */
   notify?: NotifySpec;
+  /** What the run's input is (`inputClassification`, `inputTrust`): its labels at the start (src/core/labels.ts). */
+  inputLabels?: { classification: Classification; trust: Trust };
 }
 
 export interface RunInput {
@@ -62,7 +66,7 @@ export interface RunInput {
   /** sha256 of the canonical input, computed by the API for the audit trail. */
   inputDigest?: string;
   /** Set when the run continued as new: its record so far. */
-  carried?: { steps: StepView[]; approvals: Approval[]; usage: RunUsage; risk: 'low' | 'medium' | 'high'; path?: string[]; inputs?: PendingInput[] };
+  carried?: { steps: StepView[]; approvals: Approval[]; usage: RunUsage; risk: 'low' | 'medium' | 'high'; path?: string[]; inputs?: PendingInput[]; labels?: RunLabels };
 }
 
 export interface ToolCall {
@@ -97,6 +101,8 @@ export interface Decision {
   args: JsonObject;
   /** sha256 of (server, tool, canonical args, policy version): what an approval is bound to. */
   digest: string;
+  /** What the call's result brings into the run, as the catalog says (its server's classification and the tool's trust). */
+  source?: { classification: Classification; trust: Trust };
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'superseded';
@@ -238,6 +244,8 @@ export interface RunView {
   cancelledBy?: string;
   /** Set when the run ended without completing after it changed a business system: what ran, and what did not. */
   reconciliation?: Reconciliation;
+  /** What the run has touched: the highest classification it holds, the servers it has seen, untrusted content (src/core/labels.ts). */
+  labels?: RunLabels;
 }
 
 /** What a person must finish or undo after a run that ended with its work half done. */

@@ -1,4 +1,5 @@
 // What the policy engine is asked, what it answers, and what it tells about the policies it loaded.
+import type { LabelsContext } from '../core/labels.js';
 import type { AutonomyPhase } from '../core/types.js';
 
 export type Phase = AutonomyPhase;
@@ -13,13 +14,24 @@ export interface PolicyRequest {
   server: string;
   /** Tool name on that server, e.g. 'issue_refund'. */
   tool: string;
-  toolInfo: { readOnly: boolean; destructive: boolean; idempotent: boolean; classification: string };
+  toolInfo: {
+    readOnly: boolean;
+    destructive: boolean;
+    idempotent: boolean;
+    classification: string;
+    /** The classification's rank (public 0 … restricted 3), Tool attribute `level`. */
+    level?: number;
+    /** The catalog's trust of the tool's results, Tool attribute `trust` (`trusted` | `untrusted`). */
+    trust?: string;
+  };
   /** JSON args, already validated against the tool's input schema. */
   args: Record<string, unknown>;
   /** When an approver's edit is decided: the args as first proposed (`context.edit`, where the schema declares it). */
   edit?: Record<string, unknown>;
   /** What the run learned earlier, as its agent declares (`context.facts`, where the schema declares it); absent: none. */
   facts?: Record<string, unknown>;
+  /** What the run has touched so far (`context.labels`, where the schema declares it): src/core/labels.ts. */
+  labels?: LabelsContext;
   runId: string;
   /** ISO timestamp. */
   now: string;
@@ -64,8 +76,13 @@ export interface PolicyFacts {
   readonly description?: string;
   /** Shown in the reason of a deny it determines. */
   readonly reason?: string;
-  /** Present on a permit with @approval: what a call it determines needs. */
+  /**
+   * Present on a permit with @approval: what a call it determines needs. On a forbid it makes the forbid a hold:
+   * a call it stops may still run if the permits allow it and this approval is given (engine.ts, "Holds").
+   */
   readonly approval?: Readonly<ApprovalRequirement>;
+  /** The `context.labels` fields its conditions read (`untrusted`, `level`, `sensitive`, …), sorted; empty when none. */
+  readonly labels: readonly string[];
   /** Tool actions (`server.tool`) it can apply to, sorted: its action scope resolved against the schema (action groups included) and narrowed by Cedar's type checker. */
   readonly actions: readonly string[];
   /** True when its action scope is unconstrained (`action` alone), so it reaches every tool its conditions type-check for. */

@@ -8,6 +8,7 @@ const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const TYPES: Record<string, (typeof IndexedValueType)[keyof typeof IndexedValueType]> = {
   KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
   TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
   DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,

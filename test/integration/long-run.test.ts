@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SA } from '../../workflows/definitions.js';
 import { STEPS_PER_WORKFLOW_RUN } from '../../workflows/runState.js';
 import { assertAuditStory } from '../helpers/audit.js';
 import { shopPolicyDir, shopServer } from '../helpers/shop.js';
@@ -19,25 +20,27 @@ describe('a 200-step run', () => {
   before(async () => {
     s = await startTestStack({
       overrides: (cfg) => {
-        cfg.policy.dir = shopPolicyDir(['shop']);
+        cfg.policy.dir = shopPolicyDir(['shop', 'vault-shop']);
         cfg.registry.lockFile = lockFile;
         cfg.servers.shop = shopServer('honest');
+        // Read once, at the first step: its labels (restricted, untrusted) must outlive the workflow run that saw it.
+        cfg.servers['vault-shop'] = { ...shopServer('honest'), classification: 'restricted', trust: 'untrusted' };
         cfg.agents['long-reader'] = {
           ...cfg.agents['refund-assistant']!,
-          servers: ['shop'],
+          servers: ['shop', 'vault-shop'],
           // Not the refund agent's onFailure steps: they close a ticket, and this agent has no ticketing server.
           onFailure: [],
           inputSchema: { type: 'object' },
           maxSteps: STEPS + 1,
           // Two lookups return ~3 MB each: more than Temporal's 2 MB payload limit.
-          playbook: Array.from({ length: STEPS }, (_, i) => ({ tool: 'shop.lookup', args: { orderId: BULKY.has(i) ? 'BULK-3000' : `O-${i}` } })),
+          playbook: Array.from({ length: STEPS }, (_, i) => ({ tool: i === 0 ? 'vault-shop.lookup' : 'shop.lookup', args: { orderId: BULKY.has(i) ? 'BULK-3000' : `O-${i}` } })),
         };
       },
     });
     const { LockStore } = await import('../../src/registry/lock.js');
     const { McpPool } = await import('../../src/registry/pool.js');
     const pool = new McpPool(s.config.servers, (await import('../../src/log/logger.js')).createLogger('silent'));
-    new LockStore(lockFile).pin('shop', await pool.liveTools('shop'), 'tester');
+    for (const id of ['shop', 'vault-shop']) new LockStore(lockFile).pin(id, await pool.liveTools(id), 'tester');
     await pool.close();
   });
   after(async () => {
@@ -83,6 +86,12 @@ describe('a 200-step run', () => {
     }
     assert.ok(largestHistory < 10 * 1024 * 1024, `largest history ${largestHistory} bytes (the limit is 50 MB)`);
     assert.ok(largestEvent < 256 * 1024, `largest event ${largestEvent} bytes (the payload limit is 2 MB)`);
+
+    // Labels only rise, across continue-as-new too: the last workflow run never read vault-shop, yet holds what it brought.
+    assert.deepEqual(done.labels, { classification: 'restricted', servers: ['shop', 'vault-shop'], untrusted: true, untrustedSources: ['vault-shop.lookup'] });
+    const last = await s.client.workflow.getHandle(runId).describe();
+    assert.equal(last.typedSearchAttributes.get(SA.classification), 'restricted');
+    assert.equal(last.typedSearchAttributes.get(SA.untrusted), true);
 
     await waitFor(
       async () => (await s.call('GET', `/v1/runs/${runId}/audit`, { token: await s.token('olivia') })).body.records.at(-1)?.type,

@@ -143,14 +143,26 @@ describe('model routing across providers', () => {
     );
   });
 
-  test('a model not cleared for the data is never called: the run fails closed', async () => {
-    // leaky-bot has no route: its default model (cloud-a, cleared for internal) may not see the CRM result.
+  test('clearance is checked before the read: a result the planning model may not see is never fetched', async () => {
+    // leaky-bot has no route: its default model (cloud-a, cleared for internal) may not see a CRM (confidential) result,
+    // so the CRM read is refused before it runs, not after.
     const runId = await run('leaky-bot', 'leak');
     const done = await s.waitForRun(runId, (v) => v.status === 'failed');
-    assert.equal(done.error!.type, 'ModelRoutingDenied');
+    assert.equal(done.error!.type, 'PolicyDenied');
+    assert.match(done.error!.message, /crm\.get_account denied: the result of crm\.get_account \(confidential\) could not be shown to the run's planning model/);
     assert.match(done.error!.message, /cleared for internal data, the run holds confidential/);
+    assert.deepEqual(
+      done.steps.map((x) => [x.tool, x.status]),
+      [
+        ['ticketing.get_ticket', 'completed'],
+        ['crm.get_account', 'denied'],
+      ],
+    );
+    assert.equal(done.steps[1]!.result, undefined, 'the CRM was never called');
+    assert.deepEqual(done.labels?.servers, ['ticketing'], 'the run never held CRM data');
     const mine = cloudA.requests.filter((r) => parse(r).scenario === 'leak');
-    assert.equal(mine.length, 2, 'two plans on internal data; none after the CRM result');
+    assert.equal(mine.length, 2, 'two plans on internal data; none after');
+    for (const r of mine) assert.ok(!JSON.stringify(r).includes('Acme Corp'), 'confidential data reached a cloud model');
   });
 
   test('a per-run budget ends the run mid-way with BudgetExceeded; a per-agent budget stops the next run', async () => {

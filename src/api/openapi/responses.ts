@@ -113,6 +113,18 @@ export const RunViewSchema = z
       })
       .optional()
       .openapi({ description: 'Set when the run ended without completing after it changed a business system' }),
+    labels: z
+      .object({
+        classification: z.enum(['public', 'internal', 'confidential', 'restricted']),
+        servers: z.array(z.string()),
+        untrusted: z.boolean(),
+        untrustedSources: z.array(z.string()),
+      })
+      .optional()
+      .openapi('RunLabels', {
+        description:
+          'What the run has touched (only ever rises): the highest classification it holds, the servers whose results it has seen, and whether (and from where) untrusted content entered it',
+      }),
   })
   .openapi('RunView');
 

@@ -54,6 +54,7 @@ export function RunPage({ runId, settings }) {
       Run <code>${view.runId}</code> for <strong>${view.requester}</strong>${view.identity?.onBehalfOf ? html` on behalf of <strong>${view.identity.onBehalfOf}</strong>` : null}
       ${temporal ? html` · <a href=${temporal} target="_blank" rel="noopener noreferrer">Open in the Temporal UI</a>` : null}
     </p>
+    ${view.labels ? html`<${Labels} l=${view.labels} />` : null}
     <${ErrorNote} error=${error} />
     ${view.waitingFor ? html`<p class="notice" data-testid="waiting">${view.waitingFor}</p>` : null} ${flash?.ok ? html`<p class="ok" role="status">${flash.ok}</p>` : null}
     <${ErrorNote} error=${flash?.error} />
@@ -126,6 +127,15 @@ export function RunPage({ runId, settings }) {
     }
     ${audit ? html`<${Audit} records=${audit.records} />` : null}
   </section>`;
+}
+
+/** What the run has touched (data-flow labels): what an approver should know before letting a write through. */
+function Labels({ l }) {
+  return html`<p class="muted" data-testid="labels">
+    Holds <strong>${l.classification}</strong> data${l.servers.length ? html` from ${l.servers.join(', ')}` : null}${
+      l.untrusted ? html` · <strong>untrusted content</strong> from ${l.untrustedSources.join(', ')}` : null
+    }
+  </p>`;
 }
 
 function Reconcile({ r }) {
