@@ -23,14 +23,29 @@ const DECIMAL_MIN = -9223372036854775808n;
 /** A value that does not fit the type the schema declares: the call is denied with this message. */
 export class ArgsError extends Error {}
 
-/** The context the action declares: the base fields are pre-encoded (their types were checked at load); args are converted. */
-export function conformContext(base: Record<string, CedarValueJson>, args: unknown, shape: RecordT, edit?: unknown, facts?: unknown): Record<string, CedarValueJson> {
+/** What Airlock converts into the context by the declared type (the rest of the context is pre-encoded). */
+export interface ContextValues {
+  args: unknown;
+  /** Present only while an approver's edit is decided. */
+  edit?: unknown;
+  /** Absent: the run learned nothing yet (an empty record). */
+  facts?: unknown;
+  /** The run's labels (always supplied). */
+  labels: unknown;
+}
+
+/**
+ * The context the action declares: the base fields are pre-encoded (their types were checked at load); args,
+ * edit, facts and labels are converted by their declared type, so undeclared fields (of args, or of labels) are dropped.
+ */
+export function conformContext(base: Record<string, CedarValueJson>, shape: RecordT, v: ContextValues): Record<string, CedarValueJson> {
   const out: Record<string, CedarValueJson> = {};
   for (const [k, a] of shape.attrs) {
-    if (k === 'args') out.args = toCedar(args ?? {}, a.type, 'args');
-    else if (k === 'facts') out.facts = toCedar(facts ?? {}, a.type, 'facts');
+    if (k === 'args') out.args = toCedar(v.args ?? {}, a.type, 'args');
+    else if (k === 'facts') out.facts = toCedar(v.facts ?? {}, a.type, 'facts');
+    else if (k === 'labels') out.labels = toCedar(v.labels, a.type, 'labels');
     else if (k === 'edit') {
-      if (edit !== undefined) out.edit = toCedar(edit, a.type, 'edit');
+      if (v.edit !== undefined) out.edit = toCedar(v.edit, a.type, 'edit');
     } else out[k] = base[k];
   }
   return out;

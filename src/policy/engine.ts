@@ -19,12 +19,16 @@
  *              A tool not declared (or declared without `appliesTo`) is denied: 'tool not declared in the
  *              policy schema' — fail closed.
  *   resource   Airlock::Tool::"<server>.<tool>", attrs: server, name, classification: String;
- *              readOnly, destructive, idempotent: Bool
+ *              readOnly, destructive, idempotent: Bool; level: Long (the classification's rank, public 0 …
+ *              restricted 3: an unknown classification denies); trust: String (`trusted` | `untrusted`, the catalog's)
  *   context    agent: Airlock::Agent (entity with attr name: String), phase: String, runId: String,
  *              now: datetime, hourUtc: Long (0-23), weekdayUtc: String ("mon".."sun"), args: per action,
  *              edit: the args as first proposed (while an approver's edit is decided), facts: a record of what
  *              the run learned earlier, as its agent declares (`agents.<name>.facts`; always present, each fact
- *              only when its step ran: declare them optional).
+ *              only when its step ran: declare them optional), labels: what the run has touched (core/labels.ts:
+ *              classification: String, level: Long, servers: Set<String>, untrusted: Bool, untrustedSources:
+ *              Set<String>, sensitive: Bool; declare any of them; a request without labels is a run that has
+ *              touched nothing: public, 0, [], false, [], false).
  * The schema decides which of these a policy can see: entity attributes and context fields that the
  * schema does not declare are dropped before Cedar sees the request. Because every policy is validated
  * against the schema, no policy can read an undeclared field, so dropping one never changes a decision.
@@ -45,6 +49,18 @@
  * @escalate_after, @id, @reason, @description) are described in files.ts. If several approval policies
  * determine a call, the strictest requirement is used: the largest quorum; ties keep the first by policy
  * id (string order). The requirement is taken whole from that one policy, never merged.
+ * A deny or hold determined by a policy that reads `context.labels` ends with ` (run labels: <describeLabels>)`,
+ * so a denial names the labels that caused it.
+ *
+ * ── Holds ────────────────────────────────────────────────────────────────────────────────────────
+ * A forbid with @approval is a hold: the call it stops may still run if the permits allow it and a human
+ * approves. If Cedar denies and every determining forbid is a hold, the call is evaluated again against the
+ * set without the holds (preparsed at load as `<cacheKey>-unheld`, only when there are holds):
+ *   that set allows, some permit plain       → require_approval with the strictest hold's requirement
+ *   that set allows, every permit @approval  → require_approval with the permits' requirement (a human is asked already)
+ *   policyIds: the holds and the determining permits; reason: 'held by policy <ids>: <@reason>; <who must approve>'
+ *   that set denies, or fails               → deny as the first answer said (errors added): fail closed
+ * A determining forbid without @approval is absolute: deny, whatever holds determine the call with it.
  *
  * ── Facts ────────────────────────────────────────────────────────────────────────────────────────
  * `policies` tells, for each policy in load order, its id, effect, file and line, annotations, the tools it
@@ -72,12 +88,12 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { AuthorizationAnswer, CedarValueJson, StatefulAuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs';
 import { sha256Hex } from '../core/canonical.js';
-import { formatDuration } from '../core/duration.js';
 import { ArgsError, conformAttrs, conformContext } from './args.js';
 import { readPolicyDir } from './directory.js';
-import { policyFacts, toolActionFacts } from './facts.js';
+import { labelsUse, policyFacts, toolActionFacts } from './facts.js';
 import { parsePolicyFile, type ParsedPolicy } from './files.js';
 import { charIndex, errorText, lineAt, located, PolicyError, throwLocated, type Located } from './location.js';
+import { approvalSentence, labelsNote, levelOf, namedWithReasons, NO_LABELS, strictest } from './outcome.js';
 import { ACTION, AGENT, loadSchema, SERVICE, TOOL, USER, type ActionInfo, type RecordT } from './schema.js';
 import type { PolicyDecision, PolicyFacts, PolicyRequest, ToolActionFacts } from './types.js';
 
@@ -108,6 +124,8 @@ export class PolicyEngine {
   /** The tools the schema declares (`server.tool`): the only actions a call can be allowed for. */
   readonly toolActions: ReadonlyMap<string, ToolActionFacts>;
   private readonly byId: ReadonlyMap<string, PolicyFacts>;
+  /** Forbids with @approval: holds ("Holds" above). */
+  private readonly holds: ReadonlySet<string>;
 
   private constructor(
     private readonly cacheKey: string,
@@ -117,6 +135,8 @@ export class PolicyEngine {
     policies: PolicyFacts[],
     warnings: string[],
     private readonly authorize: Authorizer,
+    /** Policies whose conditions read `context.labels`: a reason they determine names the labels. */
+    private readonly readLabels: ReadonlySet<string>,
   ) {
     this.version = version;
     this.warnings = warnings;
@@ -124,6 +144,7 @@ export class PolicyEngine {
     this.byId = new Map(policies.map((p) => [p.id, p]));
     this.policyIds = policies.map((p) => p.id);
     this.toolActions = toolActionFacts(actions);
+    this.holds = new Set(policies.filter((p) => p.effect === 'forbid' && p.approval).map((p) => p.id));
   }
 
   /** cedar-wasm's Cedar version, for diagnostics. */
@@ -177,8 +198,16 @@ export class PolicyEngine {
     if (ps.type === 'failure') throw new PolicyError(`schema: ${ps.errors.map(errorText).join('; ')}`, schemaPath);
     const pp = cedar.preparsePolicySet(cacheKey, { staticPolicies: texts });
     if (pp.type === 'failure') throw new PolicyError(`policies: ${pp.errors.map(errorText).join('; ')}`, dir);
+    // The set without its holds, asked when only holds deny a call ("Holds").
+    const holds = [...byId.values()].filter((p) => p.effect === 'forbid' && p.approval).map((p) => p.id);
+    if (holds.length > 0) {
+      const unheld = Object.fromEntries(Object.entries(texts).filter(([id]) => !holds.includes(id)));
+      const up = cedar.preparsePolicySet(unheldKey(cacheKey), { staticPolicies: unheld });
+      if (up.type === 'failure') throw new PolicyError(`policies without their holds: ${up.errors.map(errorText).join('; ')}`, dir);
+    }
     const facts = policyFacts([...byId.values()], schema, actions);
-    return new PolicyEngine(cacheKey, full.slice(0, 16), actions, shapes, facts, warnings, opts.authorize ?? cedar.statefulIsAuthorized);
+    const readLabels = new Set([...byId.values()].filter((p) => labelsUse(p.json).reads).map((p) => p.id));
+    return new PolicyEngine(cacheKey, full.slice(0, 16), actions, shapes, facts, warnings, opts.authorize ?? cedar.statefulIsAuthorized, readLabels);
   }
 
   /** The facts of one policy, by id. */
@@ -231,13 +260,11 @@ export class PolicyEngine {
       return this.deny(`policy evaluation error (fail closed): ${errors.join('; ')}`, [...new Set(diagnostics.errors.map((e) => e.policyId))].sort(), errors);
     }
     const ids = [...diagnostics.reason].sort();
+    const labels = req.labels ?? NO_LABELS;
     if (decision !== 'allow') {
       if (ids.length === 0) return this.deny(`no policy permits ${actionId} for ${principalRef}`, []);
-      const why = ids
-        .map((id) => this.byId.get(id)?.reason)
-        .filter((r): r is string => !!r)
-        .join('; ');
-      return this.deny(`denied by ${ids.length > 1 ? 'policies' : 'policy'} ${ids.join(', ')}${why ? `: ${why}` : ''}`, ids);
+      const denied = this.deny(`denied by ${namedWithReasons(ids, this.byId)}${this.note(ids, labels)}`, ids);
+      return ids.every((id) => this.holds.has(id)) ? this.lift(call, ids, actionId, labels, denied) : denied;
     }
 
     const plain = ids.filter((id) => !this.byId.get(id)?.approval);
@@ -246,22 +273,42 @@ export class PolicyEngine {
     }
     if (ids.length === 0) throw new Error('Cedar allowed without a determining policy');
     // Every determining permit needs approval: the strictest wins (largest quorum; ties: first by id).
-    let chosen = this.byId.get(ids[0])!;
-    for (const id of ids.slice(1)) {
-      const m = this.byId.get(id)!;
-      if (m.approval!.quorum > chosen.approval!.quorum) chosen = m;
+    const chosen = strictest(ids.map((id) => this.byId.get(id)!));
+    return { outcome: 'require_approval', reason: approvalSentence(actionId, chosen), policyIds: ids, policyVersion: this.version, approval: { ...chosen.approval! } };
+  }
+
+  /**
+   * Only holds denied the call: asks the set without them. If its permits allow the call, it needs approval: the
+   * permits' own requirement when they carry one, else the strictest hold's. Otherwise (no permit, an error) `denied`.
+   */
+  private lift(call: StatefulAuthorizationCall, holds: string[], actionId: string, labels: NonNullable<PolicyRequest['labels']>, denied: PolicyDecision): PolicyDecision {
+    let answer: AuthorizationAnswer;
+    try {
+      answer = this.authorize({ ...call, preparsedPolicySetId: unheldKey(this.cacheKey) });
+    } catch (err) {
+      return { ...denied, errors: [`evaluation without the holds failed: ${err instanceof Error ? err.message : String(err)}`] };
     }
-    const a = chosen.approval!;
+    if (answer.type === 'failure') return { ...denied, errors: answer.errors.map(errorText) };
+    const { decision, diagnostics } = answer.response;
+    if (diagnostics.errors.length > 0) return { ...denied, errors: diagnostics.errors.map((e) => `policy ${e.policyId}: ${errorText(e.error)}`) };
+    const permits = [...diagnostics.reason].sort();
+    if (decision !== 'allow' || permits.length === 0) return denied;
+    const plain = permits.filter((id) => !this.byId.get(id)?.approval);
+    // Permits that already ask a human keep their requirement; plain ones take the hold's.
+    const chosen = strictest((plain.length > 0 ? holds : permits).map((id) => this.byId.get(id)!));
+    const policyIds = [...new Set([...holds, ...(plain.length > 0 ? plain : permits)])].sort();
     return {
       outcome: 'require_approval',
-      reason:
-        `${actionId} needs approval by ${a.quorum === 1 ? 'a member' : `${a.quorum} distinct members`} of ${a.group}` +
-        `${a.escalateTo ? ` (escalating to ${a.escalateTo} after ${formatDuration(a.escalateAfterMs!)})` : ''}` +
-        `${a.expiresAfterMs !== undefined ? `, expiring after ${formatDuration(a.expiresAfterMs)}` : ''} (policy ${chosen.id})`,
-      policyIds: ids,
+      reason: `held by ${namedWithReasons(holds, this.byId)}; ${approvalSentence(actionId, chosen)}${this.note(policyIds, labels)}`,
+      policyIds,
       policyVersion: this.version,
-      approval: { ...a },
+      approval: { ...chosen.approval! },
     };
+  }
+
+  /** The labels note of a reason that policies `ids` determined, when one of them reads `context.labels`. */
+  private note(ids: readonly string[], labels: NonNullable<PolicyRequest['labels']>): string {
+    return ids.some((id) => this.readLabels.has(id)) ? labelsNote(labels) : '';
   }
 
   private buildCall(req: PolicyRequest, actionId: string, principalType: string, action: ActionInfo): StatefulAuthorizationCall {
@@ -274,6 +321,11 @@ export class PolicyEngine {
 
     const principalAttrs: Record<string, unknown> = { groups: [...new Set(req.principal.groups)] };
     if (req.principal.onBehalfOf !== undefined) principalAttrs.onBehalfOf = req.principal.onBehalfOf;
+    const toolShape = this.shapes.get(TOOL);
+    const level = req.toolInfo.level ?? levelOf(req.toolInfo.classification);
+    // A policy comparing levels must never see a guessed one: an unknown classification denies (fail closed).
+    if (level === undefined && toolShape?.attrs.has('level'))
+      throw new ArgsError(`tool classification ${JSON.stringify(req.toolInfo.classification)} is none of public, internal, confidential, restricted: its level is unknown`);
     const toolAttrs = {
       server: req.server,
       name: req.tool,
@@ -281,6 +333,8 @@ export class PolicyEngine {
       destructive: req.toolInfo.destructive,
       idempotent: req.toolInfo.idempotent,
       classification: req.toolInfo.classification,
+      level,
+      trust: req.toolInfo.trust ?? 'trusted',
     };
     const context: Record<string, CedarValueJson> = {
       agent: { __entity: agentUid },
@@ -294,11 +348,11 @@ export class PolicyEngine {
       principal: principalUid,
       action: { type: ACTION, id: actionId },
       resource: toolUid,
-      context: conformContext(context, req.args, action.context, req.edit, req.facts),
+      context: conformContext(context, action.context, { args: req.args, edit: req.edit, facts: req.facts, labels: req.labels ?? NO_LABELS }),
       entities: [
         { uid: principalUid, attrs: conformAttrs(principalAttrs, this.shapes.get(principalType), `principal`), parents: [] },
         { uid: agentUid, attrs: conformAttrs({ name: req.agent }, this.shapes.get(AGENT), 'agent'), parents: [] },
-        { uid: toolUid, attrs: conformAttrs(toolAttrs, this.shapes.get(TOOL), 'tool'), parents: [] },
+        { uid: toolUid, attrs: conformAttrs(toolAttrs, toolShape, 'tool'), parents: [] },
       ],
       preparsedSchemaName: this.cacheKey,
       preparsedPolicySetId: this.cacheKey,
@@ -306,3 +360,6 @@ export class PolicyEngine {
     };
   }
 }
+
+/** The cache id of the policy set without its holds. */
+const unheldKey = (cacheKey: string): string => `${cacheKey}-unheld`;

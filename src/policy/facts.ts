@@ -1,4 +1,5 @@
-// What a loaded policy can apply to, worked out once at load: the tools (actions) and the agents.
+// What a loaded policy can apply to, worked out once at load: the tools (actions) and the agents; and which of
+// the run's labels (`context.labels`) its conditions read.
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Clause, Expr, PolicyJson, TypeAndId } from '@cedar-policy/cedar-wasm/nodejs';
 import { PolicyError } from './location.js';
@@ -30,6 +31,7 @@ export function policyFacts(policies: readonly ParsedPolicy[], schema: cedar.Sch
     if (envs.type === 'failure') throw new PolicyError(`cannot work out which tools policy ${p.id} applies to: ${envs.error}`, p.file, p.line);
     const actions = [...new Set(envs.actions.flatMap((uid) => byUid.get(uid) ?? []))].sort();
     const agents = agentScope(p.json);
+    const { fields: labels } = labelsUse(p.json);
     return frozen({
       id: p.id,
       effect: p.effect,
@@ -38,6 +40,7 @@ export function policyFacts(policies: readonly ParsedPolicy[], schema: cedar.Sch
       ...(p.description ? { description: p.description } : {}),
       ...(p.reason ? { reason: p.reason } : {}),
       ...(p.approval ? { approval: { ...p.approval } } : {}),
+      labels,
       actions,
       anyAction: p.json.action.op === 'All',
       ...(agents ? { agents } : {}),
@@ -48,9 +51,51 @@ export function policyFacts(policies: readonly ParsedPolicy[], schema: cedar.Sch
 /** The engine decides with these same objects (reasons, approval requirements): no reader may change them. */
 function frozen(f: PolicyFacts): PolicyFacts {
   Object.freeze(f.actions);
+  Object.freeze(f.labels);
   if (f.agents) Object.freeze(f.agents);
   if (f.approval) Object.freeze(f.approval);
   return Object.freeze(f);
+}
+
+// ───────────────────────────── labels ─────────────────────────────
+
+/**
+ * How a policy's conditions use the run's labels: `fields`, those it reads (`context.labels.x`,
+ * `context.labels has x`), sorted; `reads`, whether it reads `context.labels` at all (a field, or the record
+ * whole: `context has labels`, `context.labels == {...}`). A denial such a policy determines names the labels.
+ */
+export function labelsUse(policy: Pick<PolicyJson, 'conditions'>): { fields: string[]; reads: boolean } {
+  const fields = new Set<string>();
+  let reads = false;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (typeof node !== 'object' || node === null) return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'Value') continue; // a literal: data, not an expression
+      if ((k === '.' || k === 'has') && isAttrAccess(v)) {
+        if (isContextLabels(v.left)) fields.add(v.attr);
+        if (isContextLabels(v.left) || (isVar(v.left, 'context') && v.attr === 'labels')) reads = true;
+      }
+      visit(v);
+    }
+  };
+  visit(policy.conditions);
+  return { fields: [...fields].sort(), reads };
+}
+
+function isAttrAccess(v: unknown): v is { left: Expr; attr: string } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'left' in v && typeof (v as { attr?: unknown }).attr === 'string';
+}
+
+function isVar(e: Expr, name: string): boolean {
+  return typeof e === 'object' && e !== null && 'Var' in e && e.Var === name;
+}
+
+/** `context.labels` */
+function isContextLabels(e: Expr): boolean {
+  if (typeof e !== 'object' || e === null || !('.' in e) || Array.isArray(e['.'])) return false;
+  const { left, attr } = e['.'];
+  return attr === 'labels' && isVar(left, 'context');
 }
 
 // ───────────────────────────── agent scope ─────────────────────────────

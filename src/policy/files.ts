@@ -2,10 +2,12 @@
  * One `*.cedar` file → its policies: each one's id, effect, annotations (the approval requirement parsed),
  * Cedar JSON form, source text and position. Every problem is a PolicyError at its line.
  *
- * Approval annotations (on permit only; anything but @approval needs @approval):
+ * Approval annotations (anything but @approval needs @approval):
  *   @approval("finance")         approver group                     @quorum("2")   distinct approvers (1-100, default 1)
  *   @expires("72h")              deadline from the request          @escalate_to("finance-leads") + @escalate_after("24h"):
  *                                                                   that group may also decide after the delay (both or neither)
+ * On a permit they say what a call the permit allows needs. On a forbid they make it a hold: a call it stops may
+ * still run if the permits allow it and this approval is given (engine.ts, "Holds"); a forbid without them is absolute.
  * Durations: core/duration.ts (<digits>(ms|s|m|h|d), > 0). Other annotations: @id, @reason (shown in deny
  * reasons), @description. Any other annotation is a load error: a misspelt @aproval must not silently turn
  * an approval policy into a plain permit.
@@ -94,7 +96,7 @@ function parseOne(path: string, fileName: string, fileText: string, s: Statement
   if (values.description) p.description = values.description;
   if (values.reason) p.reason = values.reason;
   if (values.approval !== undefined) {
-    if (json.effect !== 'permit') fail('approval', '@approval is only meaningful on a permit policy');
+    // On a permit: what the calls it allows need. On a forbid: a hold, lifted by this approval (engine.ts).
     p.approval = parseApproval(values, fail);
   } else {
     for (const k of APPROVAL_DETAILS) if (values[k] !== undefined) fail(k, `@${k} needs @approval("<group>") on the same policy`);

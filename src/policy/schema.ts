@@ -63,6 +63,9 @@ const SUPPLIED_ATTRS: Record<string, Record<string, { type: CType; always: boole
     destructive: { type: T.Bool, always: true },
     idempotent: { type: T.Bool, always: true },
     classification: { type: T.String, always: true },
+    // The classification's rank (public 0 … restricted 3) and the catalog's trust of its results (trusted | untrusted).
+    level: { type: T.Long, always: true },
+    trust: { type: T.String, always: true },
   },
 };
 /** Context fields Airlock supplies besides `args`. */
@@ -74,6 +77,17 @@ const BASE_CONTEXT: Record<string, CType> = {
   hourUtc: T.Long,
   weekdayUtc: T.String,
 };
+/** The attributes of `context.labels` (core/labels.ts LabelsContext), all always supplied: a schema declares any of them. */
+export const LABELS_ATTRS: Record<string, CType> = {
+  classification: T.String,
+  level: T.Long,
+  servers: T.SetOfString,
+  untrusted: T.Bool,
+  untrustedSources: T.SetOfString,
+  sensitive: T.Bool,
+};
+/** Every context field Airlock can supply, for error messages. */
+const SUPPLIED_CONTEXT = [...Object.keys(BASE_CONTEXT), 'args', 'edit', 'facts', 'labels'];
 
 /** A tool Airlock may ask about: an action of the schema with `appliesTo`. */
 export interface ActionInfo {
@@ -211,13 +225,41 @@ export function loadSchema(path: string, text: string): LoadedSchema {
         if (a.type.kind !== 'Record') fail(`action "${name}": context.facts must be a record type, not ${typeName(a.type)}`, actionRe, fieldRe);
         continue;
       }
+      if (k === 'labels') {
+        // What the run has touched (core/labels.ts): a record of some of LABELS_ATTRS, each with its own type.
+        if (a.type.kind !== 'Record') fail(`action "${name}": context.labels must be a record type (of ${Object.keys(LABELS_ATTRS).join(', ')}), not ${typeName(a.type)}`, actionRe, fieldRe);
+        checkLabels(name, (a.type as RecordT).attrs, labelsDeclaration(text, actionRe), fail);
+        continue;
+      }
       const want = BASE_CONTEXT[k];
-      if (!want) return fail(`action "${name}": context field ${k} is not supplied by Airlock (it supplies: ${[...Object.keys(BASE_CONTEXT), 'args', 'edit', 'facts'].join(', ')})`, actionRe, fieldRe);
+      if (!want) return fail(`action "${name}": context field ${k} is not supplied by Airlock (it supplies: ${SUPPLIED_CONTEXT.join(', ')})`, actionRe, fieldRe);
       if (!sameType(a.type, want)) fail(`action "${name}": context.${k} must have type ${typeName(want)}, not ${typeName(a.type)}`, actionRe, fieldRe);
     }
     actions.set(name, { principalTypes: new Set(applies.principalTypes), context: ctx });
   }
   return { actions, shapes, canonical, schema };
+}
+
+type Fail = (message: string, pattern?: RegExp, then?: RegExp) => never;
+
+/** Each declared attribute of `context.labels` must be one Airlock supplies, with its type; `decl` finds where they are declared. */
+function checkLabels(action: string, attrs: RecordT['attrs'], decl: RegExp, fail: Fail): void {
+  for (const [attr, a] of attrs) {
+    const attrRe = new RegExp(`\\b${escapeRe(attr)}\\s*\\??\\s*:`);
+    const want = LABELS_ATTRS[attr];
+    if (!want) fail(`action "${action}": context.labels declares attribute ${attr}, which Airlock does not supply (labels has: ${Object.keys(LABELS_ATTRS).join(', ')})`, decl, attrRe);
+    else if (!sameType(a.type, want)) fail(`action "${action}": context.labels.${attr} must have type ${typeName(want)}, not ${typeName(a.type)}`, decl, attrRe);
+  }
+}
+
+/**
+ * Where an action's `labels` attributes are declared: in the action itself (`labels: { ... }`), or in the
+ * common type it names (`labels: Labels` → `type Labels = { ... }`). A pattern for findLine; approximate, like every location here.
+ */
+function labelsDeclaration(text: string, actionRe: RegExp): RegExp {
+  const field = new RegExp(`${actionRe.source}[^;]*?\\blabels\\s*\\??\\s*:`);
+  const named = new RegExp(`${field.source}\\s*(?:${NS}::)?([A-Za-z_]\\w*)`).exec(text);
+  return named ? new RegExp(`\\btype\\s+${escapeRe(named[named.length - 1])}\\s*=`) : field;
 }
 
 function builtin(name: string): CType | undefined {

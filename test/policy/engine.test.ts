@@ -91,6 +91,7 @@ describe('demo policies', () => {
     assert.deepEqual(engine.warnings, []);
     assert.deepEqual([...engine.policyIds].sort(), [
       'crm-notes',
+      'no-write-down',
       'read-only-phase',
       'read-only-tools',
       'refund-dual-finance-approval',
@@ -100,6 +101,7 @@ describe('demo policies', () => {
       'refund-small',
       'refund-within-refundable',
       'restricted-needs-a-user',
+      'rule-of-two',
       'ticket-writes',
     ]);
     assert.match(PolicyEngine.cedarVersion(), /^4\./);
@@ -227,7 +229,7 @@ describe('demo policies', () => {
         d,
         'schema.cedarschema',
         '  // Billing\n',
-        '  // Billing\n  action "billing.void_invoice" in [write] appliesTo {\n    principal: [User, ServiceAccount], resource: Tool,\n    context: { agent: Agent, phase: String, runId: String, now: datetime, args: InvoiceRef },\n  };\n',
+        '  // Billing\n  action "billing.void_invoice" in [write] appliesTo {\n    principal: [User, ServiceAccount], resource: Tool,\n    context: { agent: Agent, phase: String, runId: String, now: datetime, labels: Labels, args: InvoiceRef },\n  };\n',
       ),
     );
     const e = PolicyEngine.load(dir);
@@ -492,9 +494,9 @@ describe('load errors name the file and line', () => {
     });
   }
 
-  test('annotation rules: approval only on permit, details only with approval, escalation needs both', () => {
+  test('annotation rules: approval on a hold is checked as on a permit, details only with approval, escalation needs both', () => {
     const cases: [string, number, RegExp][] = [
-      ['@id("f")\n@approval("finance")\nforbid (principal, action, resource);\n', 2, /@approval is only meaningful on a permit/],
+      ['@id("f")\n@approval("finance")\n@quorum("0")\nforbid (principal, action, resource);\n', 3, /@quorum must be a whole number/],
       ['@id("q")\n\n@quorum("2")\npermit (principal, action, resource);\n', 3, /@quorum needs @approval/],
       ['@id("e")\n@approval("finance")\n@escalate_to("finance-leads")\npermit (principal, action, resource);\n', 3, /@escalate_to and @escalate_after go together/],
       ['@id("v")\n@approval\npermit (principal, action, resource);\n', 2, /@approval needs a value/],
@@ -526,7 +528,12 @@ describe('load errors name the file and line', () => {
       ['    name: String,\n    readOnly: Bool,', '    name: String,\n    owner: String,\n    readOnly: Bool,', 'owner: String', /entity Tool declares attribute owner, which Airlock does not supply/],
       ['    onBehalfOf?: String,', '    onBehalfOf: String,', 'onBehalfOf: String', /declare it optional/],
       ['args: TicketRef }', 'args: TicketRef, tenant: String }', 'tenant: String', /context field tenant is not supplied by Airlock/],
-      ['now: datetime, args: RefundArgs', 'now: String, args: RefundArgs', 'now: String, args: RefundArgs', /context.now must have type datetime, not String/],
+      [
+        'now: datetime, labels: Labels, args: RefundArgs',
+        'now: String, labels: Labels, args: RefundArgs',
+        'now: String, labels: Labels, args: RefundArgs',
+        /context.now must have type datetime, not String/,
+      ],
     ];
     for (const [from, to, marker, message] of cases) {
       const dir = demoCopy((d) => replaceIn(d, 'schema.cedarschema', from, to));
