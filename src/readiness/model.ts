@@ -36,7 +36,9 @@ export interface Coverage {
   permits: string[];
   /** Permits with @approval. */
   approvals: string[];
-  /** Forbids scoped to some actions (a forbid on every action is a guardrail, not coverage). */
+  /** Holds: forbids with @approval (the call runs with that approval when their conditions match; they permit nothing). */
+  holds: string[];
+  /** Forbids without @approval scoped to some actions (a forbid on every action is a guardrail, not coverage). */
   forbids: string[];
 }
 
@@ -96,8 +98,9 @@ export function buildModel(config: AirlockConfig, deps: ReadinessDeps): Model {
       return {
         declared: engine.toolActions.has(action),
         permits: applies.filter((p) => p.effect === 'permit' && !p.approval).map((p) => p.id),
-        approvals: applies.filter((p) => p.approval).map((p) => p.id),
-        forbids: applies.filter((p) => p.effect === 'forbid' && !p.anyAction).map((p) => p.id),
+        approvals: applies.filter((p) => p.effect === 'permit' && p.approval).map((p) => p.id),
+        holds: applies.filter((p) => p.effect === 'forbid' && p.approval).map((p) => p.id),
+        forbids: applies.filter((p) => p.effect === 'forbid' && !p.approval && !p.anyAction).map((p) => p.id),
       };
     },
     policyLink: (id) => {

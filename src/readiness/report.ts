@@ -1,5 +1,5 @@
 /*
- * Governance readiness: the six questions enterprises ask before scaling agents, answered from the
+ * Governance readiness: the seven questions enterprises ask before scaling agents, answered from the
  * live configuration, each answer linked to the config that makes it true, with the gaps flagged.
  *
  *   1 execution     which agents (workflows) are approved for execution, which are advisory only
@@ -8,6 +8,8 @@
  *   4 approvals     which actions require human approval
  *   5 controls      where tool calls are validated, logged and monitored
  *   6 independence  whether models, workflows and connectors can each change independently
+ *   7 dataflow      which agents can combine the Rule of Two's three legs (untrusted input, sensitive data, acting
+ *                   tools), and which policies (or phase) stop them
  *
  * Inputs: the loaded config, the policy set (PolicyEngine or its load error), the registry lockfile
  * (pins: who certified what) and the runtime status file (quarantine / retire / re-approve). Callers
@@ -27,6 +29,7 @@ import type { AirlockConfig } from '../config/load.js';
 import { buildModel } from './model.js';
 import { approvals } from './questions/approvals.js';
 import { controls } from './questions/controls.js';
+import { dataflow } from './questions/dataflow.js';
 import { execution } from './questions/execution.js';
 import { identity } from './questions/identity.js';
 import { independence } from './questions/independence.js';
@@ -38,7 +41,7 @@ export type { GapCode, QuestionId, ReadinessAnswer, ReadinessDeps, ReadinessGap,
 
 export function buildReadinessReport(config: AirlockConfig, deps: ReadinessDeps = {}): ReadinessReport {
   const m = buildModel(config, deps);
-  const questions = [execution(m), systems(m), identity(m), approvals(m), controls(m), independence(m)];
+  const questions = [execution(m), systems(m), identity(m), approvals(m), controls(m), independence(m), dataflow(m)];
   const gaps = questions.flatMap((q) => q.gaps).sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
   return {
     generatedAt: (deps.now ?? new Date()).toISOString(),

@@ -3,7 +3,7 @@ import type { PolicyEngine } from '../policy/engine.js';
 import type { LockFile } from '../registry/lock.js';
 import type { StatusStore } from '../registry/status.js';
 
-export type QuestionId = 'execution' | 'systems' | 'identity' | 'approvals' | 'controls' | 'independence';
+export type QuestionId = 'execution' | 'systems' | 'identity' | 'approvals' | 'controls' | 'independence' | 'dataflow';
 export type Severity = 'error' | 'warning';
 export type GapCode =
   | 'policy-load-failed' // the policy set does not load: every tool call is denied
@@ -18,7 +18,8 @@ export type GapCode =
   | 'autonomous-without-approval' // an autonomous agent with write tools and no approval rule for any of them
   | 'dev-issuer' // tokens come from the embedded demo issuer
   | 'monitoring-off' // no /metrics and no OTLP export
-  | 'pins-not-required'; // registry.requirePins is off: unpinned and drifted servers are called anyway
+  | 'pins-not-required' // registry.requirePins is off: unpinned and drifted servers are called anyway
+  | 'rule-of-two-unguarded'; // an agent combines untrusted input, sensitive data and acting tools, and nothing stops some act without a human
 
 export interface ReadinessLink {
   file: string;
@@ -74,4 +75,5 @@ export const QUESTIONS: Record<QuestionId, string> = {
   approvals: 'Which actions require human approval?',
   controls: 'Where are tool calls validated, logged and monitored?',
   independence: 'Can models, workflows and connectors each change independently?',
+  dataflow: 'Data flow: which agents can combine all three legs of the Rule of Two, and what stops them?',
 };

@@ -138,13 +138,13 @@ describe('audit trail of real runs (SQLite)', () => {
     );
   });
 
-  test('GET /v1/readiness answers the six questions for operators', async () => {
+  test('GET /v1/readiness answers the seven questions for operators', async () => {
     assert.equal((await s.call('GET', '/v1/readiness', { token: await s.token('alice') })).status, 403);
     const r = await s.call('GET', '/v1/readiness', { token: await s.token('olivia') });
     assert.equal(r.status, 200);
     assert.deepEqual(
       r.body.questions.map((q: { id: string }) => q.id),
-      ['execution', 'systems', 'identity', 'approvals', 'controls', 'independence'],
+      ['execution', 'systems', 'identity', 'approvals', 'controls', 'independence', 'dataflow'],
     );
     const controls = r.body.questions.find((q: { id: string }) => q.id === 'controls');
     assert.match(controls.answer, /sqlite/i, 'names the audit store in use');

@@ -101,11 +101,11 @@ const brokenFile = join(dir, 'broken-policies.yaml');
 writeFileSync(brokenFile, MISCONFIGURED.replace('dir: policies', 'dir: broken'));
 
 describe('governance readiness report', () => {
-  test('the example configuration answers the six questions, linked to real lines', () => {
+  test('the example configuration answers the seven questions, linked to real lines', () => {
     const r = buildReadinessReport(loadConfig({ env }));
     assert.deepEqual(
       r.questions.map((q) => q.id),
-      ['execution', 'systems', 'identity', 'approvals', 'controls', 'independence'],
+      ['execution', 'systems', 'identity', 'approvals', 'controls', 'independence', 'dataflow'],
     );
     assert.match(r.policyVersion ?? '', /^[0-9a-f]{16}$/);
     assert.equal(r.ok, true, JSON.stringify(r.gaps, null, 2));
@@ -123,7 +123,7 @@ describe('governance readiness report', () => {
     assert.match(approvals!.answer, /refund-finance-approval .*one approver from finance \(escalating to finance-leads after 24h\), expiring after 72h/);
     assert.match(approvals!.answer, /refund-dual-finance-approval .*2 distinct approvers from finance/);
     // The policy set in force, counted from the engine; pins are required by default.
-    assert.match(controls!.answer, new RegExp(`policy set version ${r.policyVersion} \\(11 policies over 10 declared tools\\), tool definitions must match their pins in \\S*airlock\\.lock\\.json`));
+    assert.match(controls!.answer, new RegExp(`policy set version ${r.policyVersion} \\(13 policies over 10 declared tools\\), tool definitions must match their pins in \\S*airlock\\.lock\\.json`));
     assert.match(controls!.answer, /SQLite .*audit\.db/);
     assert.match(controls!.answer, /\/metrics \(Prometheus\)/);
 

@@ -59,7 +59,7 @@ export const governanceOperations: Operation[] = [
     operationId: 'getReadiness',
     tags,
     roles: ['admin', 'operator'],
-    summary: 'The governance readiness report: six questions answered from the live configuration, with the gaps',
+    summary: 'The governance readiness report: seven questions answered from the live configuration, with the gaps',
     responses: { 200: jsonResponse('The report', ReadinessReportSchema) },
   },
 ];

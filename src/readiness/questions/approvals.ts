@@ -1,5 +1,6 @@
-// 4. Which actions require human approval: the @approval policies (from the engine's facts), the gated
-// phase of agents, and the write tools an executing agent can reach that nothing governs.
+// 4. Which actions require human approval: the @approval policies (from the engine's facts: permits that ask a
+// human, and holds, forbids a human's approval lifts when their conditions match), the gated phase of agents,
+// and the write tools an executing agent can reach that nothing governs.
 import { formatDuration } from '../../core/duration.js';
 import { SCHEMA_FILE } from '../../policy/engine.js';
 import { executes, gap, plural, type Model } from '../model.js';
@@ -53,7 +54,8 @@ export function approvals(m: Model): ReadinessAnswer {
       `${a.quorum === 1 ? 'one approver' : `${a.quorum} distinct approvers`} from ${a.group}` +
       `${a.escalateTo && a.escalateAfterMs ? ` (escalating to ${a.escalateTo} after ${formatDuration(a.escalateAfterMs)})` : ''}` +
       `${a.expiresAfterMs !== undefined ? `, expiring after ${formatDuration(a.expiresAfterMs)}` : ''}`;
-    parts.push(`${r.actions.join(', ') || '(no tool)'}${r.agents ? ` by ${r.agents.join(', ')}` : ''} — ${r.id}${r.description ? ` (${r.description})` : ''}: ${who}`);
+    const hold = r.effect === 'forbid' ? ` (a hold, when its conditions match${r.labels.length ? ` on the run's labels ${r.labels.join(', ')}` : ''})` : '';
+    parts.push(`${r.actions.join(', ') || '(no tool)'}${r.agents ? ` by ${r.agents.join(', ')}` : ''} — ${r.id}${r.description ? ` (${r.description})` : ''}${hold}: ${who}`);
   }
   for (const g of gated) parts.push(`every write of ${g.name} (gated phase) needs one approver from ${g.group}, expiring after ${formatDuration(g.expiresAfterMs)}`);
   const answer =
@@ -70,6 +72,7 @@ export function approvals(m: Model): ReadinessAnswer {
     details: {
       rules: rules.map((r) => ({
         policyId: r.id,
+        kind: r.effect === 'forbid' ? 'hold' : 'permit',
         group: r.approval.group,
         quorum: r.approval.quorum,
         ...(r.approval.expiresAfterMs !== undefined ? { expires: formatDuration(r.approval.expiresAfterMs) } : {}),
