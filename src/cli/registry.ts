@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { startDemoServers } from '../mcp/demo.js';
 import { compareTools, describeDrift, LockStore, toolDefinition, type Drift, type LockedServer } from '../registry/lock.js';
 import { scanAndPin } from '../registry/approve.js';
+import { describeReview, lineDiff } from '../registry/reviewShow.js';
 import { defaultSecretSource } from '../registry/credentials.js';
 import { McpPool } from '../registry/pool.js';
 import { openAuditStore } from '../audit/index.js';
@@ -31,14 +32,11 @@ async function withPool<T>(config: AirlockConfig, log: Logger, fn: (pool: McpPoo
   }
 }
 
-/** Lines of `a` missing from `b` and vice versa, over pretty-printed canonical JSON. */
-function lineDiff(before: unknown, after: unknown): string[] {
-  const a = JSON.stringify(before, null, 2).split('\n');
-  const b = JSON.stringify(after, null, 2).split('\n');
-  return [...a.filter((l) => !b.includes(l)).map((l) => `-   ${l}`), ...b.filter((l) => !a.includes(l)).map((l) => `+   ${l}`)];
-}
-
-async function pin(config: AirlockConfig, log: Logger, servers: string[], by: string, override: string | undefined, json: boolean): Promise<number> {
+/**
+ * Scans and pins `servers`. With a `reviewer` (approve), the definitions under review are shown first (each new
+ * or changed tool in full, with its diff against the previous pin) and the reviewer is recorded with the pins.
+ */
+async function pin(config: AirlockConfig, log: Logger, servers: string[], by: string, override: string | undefined, json: boolean, reviewer?: string): Promise<number> {
   knownServers(config, servers);
   const lock = new LockStore(config.registry.lockFile);
   // Opened first: an unreachable audit store stops the pin before anything changes.
@@ -46,11 +44,30 @@ async function pin(config: AirlockConfig, log: Logger, servers: string[], by: st
   try {
     return await withPool(config, log, async (pool) => {
       const events = new RegistryAudit(audit, log);
-      const r = await scanAndPin(config, pool, lock, servers, by, override, (p) =>
-        events.record('registry.pinned', p.server, by, 'pinned', { tools: p.tools, overriddenFindings: p.overridden, ...(override ? { override } : {}) }),
+      const r = await scanAndPin(
+        config,
+        pool,
+        lock,
+        servers,
+        by,
+        override,
+        (p) =>
+          events.record('registry.pinned', p.server, by, 'pinned', {
+            tools: p.tools,
+            overriddenFindings: p.overridden,
+            ...(override ? { override } : {}),
+            ...(reviewer ? { reviewedBy: reviewer } : {}),
+          }),
+        { reviewer },
       );
+      const reviewed = reviewer ? { reviewedBy: reviewer, reviewed: r.reviewed } : {};
       if (json)
-        printJson(r.ok ? { ok: r.failed.length === 0, pinned: r.pinned, failed: r.failed } : { ok: false, pinned: [], blocked: r.findings.map(({ server, findings }) => ({ server, findings })) });
+        printJson(
+          r.ok
+            ? { ok: r.failed.length === 0, pinned: r.pinned, failed: r.failed, ...reviewed }
+            : { ok: false, pinned: [], blocked: r.findings.map(({ server, findings }) => ({ server, findings })), ...reviewed },
+        );
+      if (reviewer && !json) for (const rv of r.reviewed) out(describeReview(rv.server, rv.tools, rv.removed));
       if (!r.ok) {
         if (json) return 1;
         for (const b of r.findings) out(`${b.server}: ${b.findings.length} finding(s) block approval:\n${b.text}`);
@@ -59,7 +76,7 @@ async function pin(config: AirlockConfig, log: Logger, servers: string[], by: st
       }
       if (json) return r.failed.length ? 1 : 0;
       for (const p of r.pinned) {
-        out(`pinned ${p.server}: ${p.tools} tools${p.overridden ? ` (${p.overridden} finding(s) overridden: ${override})` : ''}`);
+        out(`pinned ${p.server}: ${p.tools} tools${reviewer ? `, reviewed by ${reviewer}` : ''}${p.overridden ? ` (${p.overridden} finding(s) overridden: ${override})` : ''}`);
       }
       // One broken server does not stop the others being pinned, but it is not pinned either.
       for (const f of r.failed) out(`not pinned ${f.server}: ${f.error}`);
@@ -152,12 +169,14 @@ export function registryCommands(program: Command, load: () => { config: Airlock
 
   registry
     .command('approve <server>')
-    .description('re-approve a server after reviewing its drift: scan, then pin its current tools')
-    .option('--by <name>', 'who approves (recorded)')
+    .description('re-approve a server: show every new or changed tool definition (with its diff against the previous pin) and the findings, then pin it')
+    .option('--by <name>', 'the person who reviewed the definitions (required; recorded in the lockfile and the audit trail)')
     .option('--override <reason>', 'accept scanner findings, with the reason recorded')
     .action(async (server: string, opts: { by?: string; override?: string }) => {
+      const reviewer = opts.by?.trim();
+      if (!reviewer) throw usageError('registry approve needs --by <reviewer>: the person who reviewed the definitions');
       const { config, log } = load();
-      process.exitCode = await pin(config, log, [server], opts.by ?? operator(), opts.override, json());
+      process.exitCode = await pin(config, log, [server], reviewer, opts.override, json(), reviewer);
     });
 
   registry

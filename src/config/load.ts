@@ -141,6 +141,13 @@ function checkReferences(cfg: FileConfig, src: ConfigSource): ConfigIssue[] {
     if (agent.graph && agent.onFailure.length > 0)
       add(['agents', name, 'onFailure'], 'onFailure runs only in the built-in agent, not in a graph', 'handle failures in the graph itself, or remove onFailure');
   }
+  const reviewer = cfg.registry.review?.model;
+  if (reviewer !== undefined && !cfg.models[reviewer])
+    add(
+      ['registry', 'review', 'model'],
+      `unknown model provider "${reviewer}"`,
+      `name one of models: ${Object.keys(cfg.models).join(', ') || '(none configured)'} (the embedded planner cannot review)`,
+    );
   cfg.routing.routes.forEach((r, i) => {
     r.models.forEach((m, j) => {
       if (!models(m)) add(['routing', 'routes', i, 'models', j], `unknown model provider "${m}"`, modelFix);

@@ -30,6 +30,9 @@ const LockedTool = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), 
 const LockedServer = z.strictObject({
   pinnedAt: z.string(),
   pinnedBy: z.string(),
+  /** The named person who reviewed the definitions before they were pinned (`registry approve --by`, the REST caller). */
+  reviewedBy: z.string().optional(),
+  reviewedAt: z.string().optional(),
   tools: z.record(z.string(), LockedTool),
   /** When scanner findings were accepted by an admin: who, why, and what was found. */
   override: z.strictObject({ by: z.string(), reason: z.string().min(1), findings: z.array(z.string()) }).optional(),
@@ -94,12 +97,14 @@ export class LockStore {
   }
 
   /** Writes the pins of one server atomically (write to a temp file, then rename). */
-  pin(server: string, tools: Tool[], by: string, override?: LockedServer['override']): LockedServer {
+  pin(server: string, tools: Tool[], by: string, override?: LockedServer['override'], reviewedBy?: string): LockedServer {
     const cur = this.current();
     if (cur instanceof LockError) throw cur;
+    const pinnedAt = new Date().toISOString();
     const entry: LockedServer = {
-      pinnedAt: new Date().toISOString(),
+      pinnedAt,
       pinnedBy: by,
+      ...(reviewedBy ? { reviewedBy, reviewedAt: pinnedAt } : {}),
       tools: Object.fromEntries([...tools].sort((a, b) => a.name.localeCompare(b.name)).map((t) => [t.name, { sha256: toolHash(t), definition: toolDefinition(t) }])),
       ...(override ? { override } : {}),
     };

@@ -8,51 +8,10 @@ import { codePointNames, foldConfusables, scriptsOf } from './confusables.js';
 import { BEFORE_USING, EXFIL_DESCRIPTION, EXFIL_NAME, HIDDEN_INSTRUCTION, SECRET_REQUEST, SENSITIVE_PATH_ONLY, URL_RE } from './scanPatterns.js';
 import { decodeTags, EMOJI_BASE, EMOJI_SEQ_NEXT, EMOJI_SEQ_PREV, escapeText, INVISIBLE_G, isVariationSelector, sanitizeText } from '../core/sanitize.js';
 
-export interface ToolDef {
-  name: string;
-  title?: string;
-  description?: string;
-  inputSchema: Record<string, unknown>;
-  outputSchema?: Record<string, unknown>;
-  annotations?: Record<string, unknown>;
-}
+import { HINTS, reviewTools } from './reviewChecks.js';
+import { clip, collectStrings, excerptAround, inputProperties, MAX_EXCERPT, type Finding, type FindingKind, type Leaf, type ScanOptions, type ToolDef } from './reviewWalk.js';
 
-export type FindingKind = 'hidden-instruction' | 'secret-request' | 'exfiltration-parameter' | 'cross-server-reference' | 'url-not-allowed' | 'invisible-unicode' | 'deceptive-unicode';
-
-export interface Finding {
-  tool: string;
-  /** Where in the definition, e.g. 'description', 'inputSchema.properties.note.description', 'inputSchema.properties.x.enum[2]', 'name'. */
-  where: string;
-  kind: FindingKind;
-  /** Short, with invisible and (for names) non-ASCII characters shown as \u{...} escapes. */
-  excerpt: string;
-}
-
-export interface ScanOptions {
-  /** Id of the server whose tools are scanned. */
-  server: string;
-  /** Ids of the other registered servers. */
-  otherServers: string[];
-  /** Namespaced names ('server.tool') of the other servers' tools. */
-  otherTools: string[];
-  /** Allowed hostnames; an entry also allows its subdomains ('example.com' allows 'docs.example.com'). */
-  urlAllowlist: string[];
-}
-
-const MAX_EXCERPT = 120;
-
-function clip(s: string, max = MAX_EXCERPT): string {
-  const chars = [...s];
-  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
-}
-
-/** About `radius` characters either side of [start, end), whitespace collapsed, invisible characters escaped. */
-function excerptAround(text: string, start: number, end: number, radius = 40): string {
-  const from = Math.max(0, start - radius);
-  const to = Math.min(text.length, end + radius);
-  const body = text.slice(from, to).replace(/\s+/g, ' ').trim();
-  return clip(`${from > 0 ? '…' : ''}${escapeText(body)}${to < text.length ? '…' : ''}`, MAX_EXCERPT + 2);
-}
+export type { Finding, FindingKind, ScanOptions, ToolDef } from './reviewWalk.js';
 
 // ---------------------------------------------------------------------------------------------
 // Text detectors
@@ -77,56 +36,6 @@ interface Context {
   ownTools: Set<string>;
   /** Cross-server patterns, built once per scan. */
   crossServer: RegExp[];
-}
-
-interface Leaf {
-  where: string;
-  text: string;
-  /** The key under which the string sits ('description', 'default', '$schema', …), or 'key' for a property name. */
-  role: string;
-  isKey: boolean;
-}
-
-/** Formats a path segment: identifiers with dots, anything else in brackets. */
-function seg(base: string, key: string): string {
-  return /^[A-Za-z_$][\w$-]*$/.test(key) ? (base ? `${base}.${key}` : key) : `${base}[${JSON.stringify(escapeText(key, true))}]`;
-}
-
-/** Every string in a JSON value: keys and values, with their paths. */
-function collectStrings(v: unknown, where: string, role: string, out: Leaf[], depth = 0): void {
-  if (depth > 64) return;
-  if (typeof v === 'string') {
-    out.push({ where, text: v, role, isKey: false });
-  } else if (Array.isArray(v)) {
-    v.forEach((item, i) => collectStrings(item, `${where}[${i}]`, role, out, depth + 1));
-  } else if (v !== null && typeof v === 'object') {
-    for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-      const path = seg(where, k);
-      out.push({ where: path, text: k, role: 'key', isKey: true });
-      collectStrings(val, path, k, out, depth + 1);
-    }
-  }
-}
-
-/** Input properties (also nested: items, anyOf, …), each with its path and schema. */
-function inputProperties(schema: unknown, where: string, out: Array<{ name: string; where: string; schema: Record<string, unknown> }>, depth = 0): void {
-  if (depth > 32 || schema === null || typeof schema !== 'object') return;
-  if (Array.isArray(schema)) {
-    schema.forEach((s, i) => inputProperties(s, `${where}[${i}]`, out, depth + 1));
-    return;
-  }
-  const s = schema as Record<string, unknown>;
-  for (const [k, val] of Object.entries(s)) {
-    if ((k === 'properties' || k === 'patternProperties' || k === '$defs' || k === 'definitions') && val && typeof val === 'object' && !Array.isArray(val)) {
-      for (const [name, sub] of Object.entries(val as Record<string, unknown>)) {
-        const path = seg(seg(where, k), name);
-        if (k === 'properties' && sub && typeof sub === 'object' && !Array.isArray(sub)) out.push({ name, where: path, schema: sub as Record<string, unknown> });
-        inputProperties(sub, path, out, depth + 1);
-      }
-    } else if (val && typeof val === 'object') {
-      inputProperties(val, seg(where, k), out, depth + 1);
-    }
-  }
 }
 
 function buildCrossServer(opts: ScanOptions, own: Set<string>): RegExp[] {
@@ -286,6 +195,7 @@ export function scanTools(tools: ToolDef[], opts: ScanOptions): Finding[] {
   for (const t of opts.otherTools) allNames.set(t.slice(t.indexOf('.') + 1), t);
   for (const t of tools) if (/^[A-Za-z0-9_.-]{1,64}$/.test(t.name)) allNames.set(t.name, `${opts.server}.${t.name}`);
 
+  const review = opts.reviewChecks === false ? [] : reviewTools(tools, opts);
   const findings: Finding[] = [];
   for (const tool of tools) {
     const out: Finding[] = [];
@@ -327,18 +237,19 @@ export function scanTools(tools: ToolDef[], opts: ScanOptions): Finding[] {
       if (excerpt) out.push({ tool: tool.name, where: p.where, kind: 'exfiltration-parameter', excerpt: clip(excerpt, MAX_EXCERPT + 40) });
     }
 
+    out.push(...review.filter((f) => f.tool === tool.name));
     const seen = new Set<string>();
     for (const f of out) {
       const key = `${f.where}\u0000${f.kind}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      findings.push(f);
+      findings.push({ ...f, hint: f.hint ?? HINTS[f.kind] });
     }
   }
   return findings;
 }
 
-/** One line per finding: `tool  where  kind: excerpt`. */
+/** One line per finding: `tool  where  kind: excerpt — fix: hint`. */
 export function describeFindings(f: Finding[]): string {
-  return f.map((x) => `${escapeText(x.tool, true)} ${x.where} ${x.kind}: ${x.excerpt}`).join('\n');
+  return f.map((x) => `${escapeText(x.tool, true)} ${x.where} ${x.kind}: ${x.excerpt}${x.hint ? ` — fix: ${x.hint}` : ''}`).join('\n');
 }

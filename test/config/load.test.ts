@@ -106,6 +106,11 @@ describe('config loading', () => {
     assert.match(loadError(`${AGENT}routing:\n  budgets:\n    perAgent:\n      b: { tokens: 10 }\n`).message, /routing\.budgets\.perAgent\.b: unknown agent "b"/);
     assert.match(loadError(`${AGENT}routing:\n  routes:\n    - { task: plan, models: [] }\n`).message, /models/);
     assert.match(loadError(`${AGENT}    budget: { tokens: -1 }\n`).message, /budget/);
+    assert.match(loadError(`${AGENT}registry:\n  review: { model: embedded }\n`).message, /registry\.review\.model: unknown model provider "embedded"/);
+  });
+
+  test('trust settings take trusted or untrusted, nothing else', () => {
+    assert.match(loadError(`${AGENT}    inputTrust: maybe\n`).message, /agents\.a\.inputTrust/);
   });
 
   test('an invalid agent input schema is a startup error, not a 500 later', () => {

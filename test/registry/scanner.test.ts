@@ -101,7 +101,6 @@ describe('clean tool definitions', () => {
       'Looks up the billing contact of an account.',
       'Ticket ids look like T-5001 (see the ticketing system).',
       'Emoji allowed in titles ❤️ 👍🏽 👩‍💻',
-      'Описание на русском языке: возвращает счёт.',
     ];
     const tools: ToolDef[] = [
       ...plain.map((description, i) => ({ ...noteTool(), name: `tool_${i}`, description })),

@@ -26,6 +26,7 @@ export const RegistryServersSchema = z
           .object({
             at: Time,
             by: z.string(),
+            reviewedBy: z.string().nullable().openapi({ description: 'The named reviewer of the definitions (approve); null: pinned without one' }),
             tools: z.array(z.string()),
             override: z.object({ by: z.string(), reason: z.string(), findings: z.array(z.string()) }).nullable(),
           })
@@ -40,9 +41,24 @@ export type RegistryServers = z.infer<typeof RegistryServersSchema>;
 export const ServerStatusChangedSchema = z.object({ server: z.string() }).extend(StatusChangeSchema.shape).openapi('ServerStatusChanged');
 export type ServerStatusChanged = z.infer<typeof ServerStatusChangedSchema>;
 
+const Definition = z.record(z.string(), z.unknown()).openapi({ description: 'An MCP tool definition: name, title, description, inputSchema, outputSchema, annotations, _meta' });
+export const ReviewedToolSchema = z
+  .object({
+    name: z.string(),
+    change: z.enum(['added', 'changed']),
+    definition: Definition,
+    previous: Definition.optional().openapi({ description: 'The pinned definition it replaces (changed tools)' }),
+    diff: z.array(z.string()).openapi({ description: '`-`/`+` lines of the pretty-printed definitions against the previous pin (changed tools)' }),
+  })
+  .openapi('ReviewedTool', { description: 'A new or changed tool definition, as the reviewer saw it before it was pinned' });
+
 export const ServerApprovedSchema = ServerStatusChangedSchema.extend({
   pinnedTools: z.number().int().openapi({ description: 'How many tools were pinned' }),
   overriddenFindings: z.number().int().openapi({ description: 'How many scanner findings the admin accepted' }),
+  reviewedBy: z.string().openapi({ description: 'The verified caller, recorded as the reviewer in the lockfile and the audit trail' }),
+  reviewed: z
+    .object({ tools: z.array(ReviewedToolSchema), removed: z.array(z.string()) })
+    .openapi({ description: 'The new and changed definitions (with diffs against the previous pin) and the removed tools' }),
 }).openapi('ServerApproved');
 export type ServerApproved = z.infer<typeof ServerApprovedSchema>;
 
@@ -88,7 +104,8 @@ export const registryOperations: Operation[] = [
     tags,
     roles: ['admin'],
     summary: 'Approve a server: scan its tools, pin their definitions, and allow its calls',
-    description: 'Scanner findings block the approval unless `overrideFindings` says why they are accepted.',
+    description:
+      'Scanner findings (pattern and review-grade checks, and the model review when `registry.review.model` is set) block the approval unless `overrideFindings` says why they are accepted. The caller is recorded as the reviewer; the answer shows every new or changed definition with its diff against the previous pin.',
     request: { params: ServerParamsSchema, body: jsonBody(ApproveServerBodySchema) },
     responses: { 200: jsonResponse('Approved and pinned', ServerApprovedSchema) },
     errors: { ...adminErrors, 422: 'Scanner findings (`findings`; `details` lists them)' },

@@ -32,7 +32,15 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
         owner: s.owner ?? null,
         classification: s.classification,
         allowedTools: s.tools ?? null,
-        pinned: pins.servers[id] ? { at: pins.servers[id].pinnedAt, by: pins.servers[id].pinnedBy, tools: Object.keys(pins.servers[id].tools), override: pins.servers[id].override ?? null } : null,
+        pinned: pins.servers[id]
+          ? {
+              at: pins.servers[id].pinnedAt,
+              by: pins.servers[id].pinnedBy,
+              reviewedBy: pins.servers[id].reviewedBy ?? null,
+              tools: Object.keys(pins.servers[id].tools),
+              override: pins.servers[id].override ?? null,
+            }
+          : null,
       })),
     } satisfies RegistryServers);
   });
@@ -70,8 +78,19 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
   r.post('/registry/servers/:server/approve', async (req, res) => {
     const { p, server } = adminServer(req);
     const body = ApproveServerBodySchema.parse(req.body);
-    const scan = await scanAndPin(config, scanPool, lock, [server], p.subject, body.overrideFindings, (pinned) =>
-      auditFirst(() => registryAudit.record('registry.pinned', server, p.subject, 'pinned', { reason: body.reason, tools: pinned.tools, overriddenFindings: pinned.overridden })),
+    // The verified caller is the reviewer: the definitions under review come back in the answer.
+    const scan = await scanAndPin(
+      config,
+      scanPool,
+      lock,
+      [server],
+      p.subject,
+      body.overrideFindings,
+      (pinned) =>
+        auditFirst(() =>
+          registryAudit.record('registry.pinned', server, p.subject, 'pinned', { reason: body.reason, tools: pinned.tools, overriddenFindings: pinned.overridden, reviewedBy: p.subject }),
+        ),
+      { reviewer: p.subject },
     );
     if (!scan.ok) {
       throw new ApiError(ErrorCode.Findings, `scanner findings block approval of ${server}; approve with overrideFindings to accept them`, scan.findings[0]!.text.split('\n'));
@@ -81,7 +100,15 @@ export function registryRoutes({ config, lock, statuses, registryAudit, scanPool
     await auditFirst(() => registryAudit.record('registry.approved', server, p.subject, 'approved', { reason: body.reason, pinnedTools: pinned.tools, overriddenFindings: pinned.overridden }));
     statuses.set(server, entry);
     logOf(req).warn({ server, ...entry, tools: pinned.tools }, 'MCP server approved and pinned');
-    res.json({ server, ...entry, pinnedTools: pinned.tools, overriddenFindings: pinned.overridden } satisfies ServerApproved);
+    const reviewed = scan.reviewed.find((x) => x.server === server) ?? { tools: [], removed: [] };
+    res.json({
+      server,
+      ...entry,
+      pinnedTools: pinned.tools,
+      overriddenFindings: pinned.overridden,
+      reviewedBy: p.subject,
+      reviewed: { tools: reviewed.tools, removed: reviewed.removed },
+    } satisfies ServerApproved);
   });
 
   r.get('/registry/servers/:server/tools', (req, res) => {
