@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ErrorCode } from '../src/core/errors.js';
 import type { Redactor } from '../src/audit/redact.js';
 import type { AuditEventInput, AuditStore } from '../src/audit/types.js';
+import type { Json } from '../src/core/types.js';
 import { failure } from '../workflows/failure.js';
 
 export interface AuditDeps {
@@ -18,11 +19,21 @@ const ARG_FIELDS = new Set(['args', 'editedArgs']);
 /** Larger values are recorded by size only (oversized args are denied anyway; the call digest still identifies them). */
 const MAX_FIELD_BYTES = 64 * 1024;
 
+/** A list of calls (a reconciliation's `done` and `notDone`): entries naming their own `server.tool` and `args`. */
+type CallList = Array<{ tool: string; args: Json; [k: string]: Json }>;
+const isCallList = (v: Json): v is CallList => Array.isArray(v) && v.length > 0 && v.every((x) => !!x && typeof x === 'object' && !Array.isArray(x) && typeof x.tool === 'string' && 'args' in x);
+
 export function createAuditWriter({ audit, redactor }: AuditDeps) {
+  /** Each call's args get the field rules of its own tool, as they would on that call's own records. */
+  const redactCalls = (calls: CallList): Json =>
+    calls.map(({ args, ...rest }) => {
+      const [server, ...tool] = rest.tool.split('.');
+      return { ...(redactor.redact(rest) as Record<string, Json>), args: redactor.redact(args, server, tool.join('.')) };
+    });
   const redactEvent = (e: AuditEventInput): AuditEventInput => {
     const data: AuditEventInput['data'] = {};
     for (const [k, v] of Object.entries(e.data)) {
-      const masked = ARG_FIELDS.has(k) ? redactor.redact(v, e.server, e.tool) : redactor.redact(v);
+      const masked = ARG_FIELDS.has(k) ? redactor.redact(v, e.server, e.tool) : isCallList(v) ? redactCalls(v) : redactor.redact(v);
       const bytes = Buffer.byteLength(JSON.stringify(masked) ?? '');
       data[k] = bytes > MAX_FIELD_BYTES ? { truncated: true, bytes } : masked;
     }

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode as ErrorCodeMcp, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Json, ToolCall, ToolResultView } from '../src/core/types.js';
 import { RegistryError, ServerNotFoundError, type McpPool } from '../src/registry/pool.js';
 import { sanitizeJson } from '../src/core/sanitize.js';
@@ -16,10 +16,15 @@ export interface CallToolInput {
   call: ToolCall;
   /** The run's queued audit events (the approval's decision among them): written before the call, or no call. */
   audit?: AuditEventInput[];
+  /** False for a write that is not safe to repeat: a connection lost after it was sent leaves its outcome unknown. */
+  idempotent?: boolean;
 }
 
+/** The MCP client's answer when the connection closed, or the request timed out, with the request already sent. */
+const LOST_AFTER_SEND = new Set<number>([ErrorCodeMcp.ConnectionClosed, ErrorCodeMcp.RequestTimeout]);
+
 export function createMcpActivities({ pool, writer, blobs }: { pool: McpPool; writer: AuditWriter; blobs: BlobStore }) {
-  async function callTool({ call, audit }: CallToolInput): Promise<ToolResultView> {
+  async function callTool({ call, audit, idempotent }: CallToolInput): Promise<ToolResultView> {
     try {
       await writer.write(audit ?? []);
     } catch (err) {
@@ -38,6 +43,9 @@ export function createMcpActivities({ pool, writer, blobs }: { pool: McpPool; wr
     } catch (err) {
       if (err instanceof ServerNotFoundError) throw failure(ErrorCode.ServerNotFound, err.message);
       if (err instanceof RegistryError) throw failure(ErrorCode.RegistryRefused, err.message);
+      // Sent, then the answer was lost: repeating a write that is not idempotent could do it twice, so say so instead.
+      if (idempotent === false && err instanceof McpError && LOST_AFTER_SEND.has(err.code))
+        throw failure(ErrorCode.OutcomeUnknown, `${call.server}.${call.tool} was sent, then the connection was lost (${err.message}): it may or may not have run`);
       throw err;
     } finally {
       clearInterval(beat);

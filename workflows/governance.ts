@@ -7,6 +7,7 @@ import type { Activities } from '../activities/index.js';
 import type { AuditEventInput } from '../src/audit/types.js';
 import { editRequirement, nextDeadline } from '../src/core/approvals.js';
 import { ErrorCode } from '../src/core/errors.js';
+import { OUTCOME_UNKNOWN } from '../src/core/run.js';
 import { factsOf } from '../src/core/templates.js';
 import type { Approval, ApprovalRequirement, DecideApprovalInput, Decision, JsonObject, StepView, ToolResultView } from '../src/core/types.js';
 import { failure } from './failure.js';
@@ -197,7 +198,7 @@ export function createGovernance(run: RunState) {
       // The approval's decision is written before the call (carried by it): no record, no call.
       const result = await carryingAudit((events) =>
         callTool.executeWithOptions({ ...options, summary: `${step.node ? `[${step.node}] ` : ''}${step.tool} ${JSON.stringify(step.args).slice(0, 120)}` }, [
-          { runId, step: step.index, call, audit: events },
+          { runId, step: step.index, call, audit: events, idempotent: decision.idempotent },
         ]),
       );
       step.result = result;
@@ -211,8 +212,10 @@ export function createGovernance(run: RunState) {
       executed('failed', { error: causeMessage(err) });
       step.status = 'failed';
       const timedOut = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
-      if (decision.write && !decision.idempotent && timedOut) {
-        step.error = 'outcome unknown: the call was in flight when its worker was lost';
+      // The activity says so itself when the server's connection was lost after the call was sent.
+      const lost = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorCode.OutcomeUnknown;
+      if (decision.write && !decision.idempotent && (timedOut || lost)) {
+        step.error = `${OUTCOME_UNKNOWN}: ${lost ? causeMessage(err) : 'the call was in flight when its worker was lost'}`;
         return { ok: false, type: ErrorCode.OutcomeUnknown, message: `${step.tool} may or may not have run; reconcile it by hand before retrying` };
       }
       step.error = causeMessage(err);

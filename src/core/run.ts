@@ -55,12 +55,23 @@ export function overBudget(budget: AgentSpec['budget'], usage: RunUsage): string
  * that completed): what ran and what did not, so a person can finish or undo it. Null when there is nothing to
  * reconcile: the run completed, or it changed nothing.
  */
+/** How a step's error starts when a write was sent and its answer lost: it may or may not have run. */
+export const OUTCOME_UNKNOWN = 'outcome unknown';
+
+/** A write that was sent and whose answer was lost (its worker, or its connection): it may have taken effect. */
+export const outcomeUnknown = (s: StepView): boolean => s.status === 'failed' && !!s.decision?.write && !!s.error?.startsWith(OUTCOME_UNKNOWN);
+
 export function reconciliationOf(steps: StepView[], status: RunStatus, error?: { message: string }): Reconciliation | null {
   if (status === 'completed' || isOpen(status)) return null;
   const done = steps.filter((s) => s.status === 'completed' && s.decision?.write);
-  if (!done.length) return null;
+  // A write whose outcome is unknown may have changed a system too: a person must look either way.
+  if (!done.length && !steps.some(outcomeUnknown)) return null;
   const notDone = steps.filter((s) => s.status !== 'completed');
-  const changes = `${done.length} change${done.length === 1 ? '' : 's'} to business systems (${[...new Set(done.map((s) => s.tool))].join(', ')})`;
+  const unknown = steps.filter(outcomeUnknown);
+  const changes = [
+    ...(done.length ? [`${done.length} change${done.length === 1 ? '' : 's'} to business systems (${[...new Set(done.map((s) => s.tool))].join(', ')})`] : []),
+    ...(unknown.length ? [`${unknown.length} write${unknown.length === 1 ? '' : 's'} whose outcome is unknown (${[...new Set(unknown.map((s) => s.tool))].join(', ')})`] : []),
+  ].join(' and ');
   return {
     reason: `the run ended ${status} after ${changes}${error ? `: ${error.message}` : ''}; finish or undo the work by hand`,
     done: done.map((s) => ({ step: s.index, tool: s.tool, args: s.args, ...(s.result?.digest ? { resultDigest: s.result.digest } : {}) })),
