@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { SA } from '../../workflows/definitions.js';
 import { STEPS_PER_WORKFLOW_RUN } from '../../workflows/runState.js';
 import { assertAuditStory } from '../helpers/audit.js';
-import { shopPolicyDir, shopServer } from '../helpers/shop.js';
+import { pinServers, shopPolicyDir, shopServer } from '../helpers/shop.js';
 import { startTestStack, waitFor, type TestStack } from '../helpers/stack.js';
 
 const STEPS = 200;
@@ -37,11 +37,7 @@ describe('a 200-step run', () => {
         };
       },
     });
-    const { LockStore } = await import('../../src/registry/lock.js');
-    const { McpPool } = await import('../../src/registry/pool.js');
-    const pool = new McpPool(s.config.servers, (await import('../../src/log/logger.js')).createLogger('silent'));
-    for (const id of ['shop', 'vault-shop']) new LockStore(lockFile).pin(id, await pool.liveTools(id), 'tester');
-    await pool.close();
+    await pinServers(s.config.servers, lockFile, ['shop', 'vault-shop']);
   });
   after(async () => {
     await s?.cleanup();

@@ -5,38 +5,19 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../../src/config/load.js';
 import type { RunView } from '../../src/core/types.js';
 import { assertAuditStory, countOf, runAudit } from '../helpers/audit.js';
+import { demoLockFileCopy, demoPolicyDirWithWrite, pinServers } from '../helpers/shop.js';
 import { startTestStack, waitFor, type TestStack } from '../helpers/stack.js';
 
 const DYING_NOTES = join(ROOT, 'test', 'fixtures', 'mcp', 'dying-notes.ts');
 const METRIC = 'airlock_runs_needing_reconciliation_total';
 const INPUT = { customerId: 'C-1001', invoiceId: 'INV-2001', message: 'Customer was double charged; please refund.' };
-
-/** The demo policies plus the notes server's one action: a write (so the demo's data-flow rules read its labels), permitted to support. */
-function policyDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-reconcile-policies-'));
-  cpSync(join(ROOT, 'examples', 'policies'), dir, { recursive: true });
-  const schema = join(dir, 'schema.cedarschema');
-  const text = readFileSync(schema, 'utf8').trimEnd();
-  writeFileSync(
-    schema,
-    `${text.slice(0, -1)}  type NoteArgs = { accountId: String, body: String };
-  action "notes.add_note" in [write] appliesTo {
-    principal: [User, ServiceAccount], resource: Tool,
-    context: { agent: Agent, phase: String, runId: String, now: datetime, args: NoteArgs, labels: Labels },
-  };
-}
-`,
-  );
-  writeFileSync(join(dir, 'notes.cedar'), '@id("notes")\npermit (principal, action == Airlock::Action::"notes.add_note", resource)\nwhen { principal.groups.contains("support") };\n');
-  return dir;
-}
 
 /** Sum of the samples of `name` whose labels include `labels` (Prometheus text format); 0 when there is none. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -61,13 +42,12 @@ describe('reconciliation of a run that fails after a change', () => {
           .filter(Boolean)
           .map((l) => JSON.parse(l) as Record<string, unknown>)
       : [];
-  const lockFile = join(mkdtempSync(join(tmpdir(), 'airlock-reconcile-lock-')), 'airlock.lock.json');
+  const lockFile = demoLockFileCopy();
 
   before(async () => {
-    copyFileSync(join(ROOT, 'examples', 'airlock.lock.json'), lockFile);
     s = await startTestStack({
       overrides: (cfg) => {
-        cfg.policy.dir = policyDir();
+        cfg.policy.dir = demoPolicyDirWithWrite('notes.add_note', '{ accountId: String, body: String }');
         cfg.registry.lockFile = lockFile;
         // The audit trail masks the note's text (for the redaction check of the reconciliation record below).
         cfg.audit.redact = { ...cfg.audit.redact, 'notes.add_note': ['body'] };
@@ -103,11 +83,7 @@ describe('reconciliation of a run that fails after a change', () => {
         };
       },
     });
-    const { LockStore } = await import('../../src/registry/lock.js');
-    const { McpPool } = await import('../../src/registry/pool.js');
-    const pool = new McpPool(s.config.servers, (await import('../../src/log/logger.js')).createLogger('silent'));
-    new LockStore(lockFile).pin('notes', await pool.liveTools('notes'), 'tester');
-    await pool.close();
+    await pinServers(s.config.servers, lockFile, ['notes']);
   });
   after(async () => {
     await s?.cleanup();
