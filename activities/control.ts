@@ -191,7 +191,7 @@ export function createControlActivities({ config, pool, policies, writer }: Cont
 
   /** The run's labels as the decision sees them: what the workflow passed, else what its input brings. */
   function labelsOf(input: DecideInput): RunLabels {
-    return input.labels ?? initialLabels(input.agent.inputLabels ?? { classification: DEFAULT_CLASSIFICATION, trust: 'trusted' });
+    return input.labels ?? initialLabels(input.agent.inputLabels);
   }
 
   /**

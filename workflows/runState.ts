@@ -70,7 +70,7 @@ export class RunState {
   private auditSeq = 0;
 
   constructor(readonly input: RunInput) {
-    this.labels = initialLabels(input.agent.inputLabels ?? { classification: 'internal', trust: 'trusted' });
+    this.labels = initialLabels(input.agent.inputLabels);
     // A run continued as new carries its record forward.
     const c = input.carried;
     if (c?.labels) this.labels = joinLabels(this.labels, c.labels);

@@ -3,7 +3,7 @@
 // continue-as-new), so a decision can never forget what the run already holds. Policy sees them as
 // `context.labels` (the Rule of Two and "no write down" are Cedar policies, not code); routing uses the
 // classification to check a model's clearance before a read whose result it would be shown.
-import { clearedFor, maxClassification, rank, type Classification } from './classification.js';
+import { clearedFor, DEFAULT_CLASSIFICATION, maxClassification, rank, type Classification } from './classification.js';
 
 export type Trust = 'trusted' | 'untrusted';
 
@@ -35,8 +35,11 @@ export const SENSITIVE_FROM: Classification = 'confidential';
 
 export const isSensitive = (c: Classification): boolean => rank(c) >= rank(SENSITIVE_FROM);
 
-/** A run's labels at its start: what its input is (the agent's `inputClassification` and `inputTrust`). */
-export function initialLabels(input: { classification: Classification; trust: Trust }): RunLabels {
+/**
+ * A run's labels at its start: what its input is (the agent's `inputClassification` and `inputTrust`). A run started
+ * before agents carried them has the defaults: internal, trusted.
+ */
+export function initialLabels(input: { classification: Classification; trust: Trust } = { classification: DEFAULT_CLASSIFICATION, trust: 'trusted' }): RunLabels {
   const untrusted = input.trust === 'untrusted';
   return { classification: input.classification, servers: [], untrusted, untrustedSources: untrusted ? ['input'] : [] };
 }

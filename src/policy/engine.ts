@@ -90,7 +90,7 @@ import type { AuthorizationAnswer, CedarValueJson, StatefulAuthorizationCall } f
 import { sha256Hex } from '../core/canonical.js';
 import { ArgsError, conformAttrs, conformContext } from './args.js';
 import { readPolicyDir } from './directory.js';
-import { labelsUse, policyFacts, toolActionFacts } from './facts.js';
+import { isHold, labelsUse, policyFacts, toolActionFacts } from './facts.js';
 import { parsePolicyFile, type ParsedPolicy } from './files.js';
 import { charIndex, errorText, lineAt, located, PolicyError, throwLocated, type Located } from './location.js';
 import { approvalSentence, labelsNote, levelOf, namedWithReasons, NO_LABELS, strictest } from './outcome.js';
@@ -144,7 +144,7 @@ export class PolicyEngine {
     this.byId = new Map(policies.map((p) => [p.id, p]));
     this.policyIds = policies.map((p) => p.id);
     this.toolActions = toolActionFacts(actions);
-    this.holds = new Set(policies.filter((p) => p.effect === 'forbid' && p.approval).map((p) => p.id));
+    this.holds = new Set(policies.filter(isHold).map((p) => p.id));
   }
 
   /** cedar-wasm's Cedar version, for diagnostics. */
@@ -199,7 +199,7 @@ export class PolicyEngine {
     const pp = cedar.preparsePolicySet(cacheKey, { staticPolicies: texts });
     if (pp.type === 'failure') throw new PolicyError(`policies: ${pp.errors.map(errorText).join('; ')}`, dir);
     // The set without its holds, asked when only holds deny a call ("Holds").
-    const holds = [...byId.values()].filter((p) => p.effect === 'forbid' && p.approval).map((p) => p.id);
+    const holds = [...byId.values()].filter(isHold).map((p) => p.id);
     if (holds.length > 0) {
       const unheld = Object.fromEntries(Object.entries(texts).filter(([id]) => !holds.includes(id)));
       const up = cedar.preparsePolicySet(unheldKey(cacheKey), { staticPolicies: unheld });

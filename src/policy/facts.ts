@@ -192,3 +192,6 @@ function isTypeAndId(v: unknown): v is TypeAndId {
 function stringValue(e: Expr): string | undefined {
   return 'Value' in e && typeof e.Value === 'string' ? e.Value : undefined;
 }
+
+/** A hold: a forbid with @approval (engine.ts, "Holds"); the call it stops may run once that approval is given. */
+export const isHold = (p: { effect: 'permit' | 'forbid'; approval?: unknown }): boolean => p.effect === 'forbid' && !!p.approval;

@@ -6,6 +6,7 @@ import type { AirlockConfig } from '../config/load.js';
 import { catalogAllows, effectiveStatus, type ServerStatus } from '../core/registry.js';
 import { classifyTool, type ToolAnnotations } from '../core/tools.js';
 import { PolicyEngine } from '../policy/engine.js';
+import { isHold } from '../policy/facts.js';
 import { LockStore, type LockFile } from '../registry/lock.js';
 import { registryStatusFile, StatusStore, type StatusEntry } from '../registry/status.js';
 import { Locator } from './locate.js';
@@ -99,7 +100,7 @@ export function buildModel(config: AirlockConfig, deps: ReadinessDeps): Model {
         declared: engine.toolActions.has(action),
         permits: applies.filter((p) => p.effect === 'permit' && !p.approval).map((p) => p.id),
         approvals: applies.filter((p) => p.effect === 'permit' && p.approval).map((p) => p.id),
-        holds: applies.filter((p) => p.effect === 'forbid' && p.approval).map((p) => p.id),
+        holds: applies.filter(isHold).map((p) => p.id),
         forbids: applies.filter((p) => p.effect === 'forbid' && !p.approval && !p.anyAction).map((p) => p.id),
       };
     },
