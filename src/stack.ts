@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { startDemoServers } from './mcp/demo.js';
 import type { DevServer } from './temporal/devserver.js';
 import { startLocalDevServer } from './temporal/localServer.js';
@@ -122,10 +122,13 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
       const deps = createApiDeps({ config, client, verifier, log: log.child({ component: 'api' }), audit });
       stops.push(() => deps.close());
       const app = createApp(deps);
+      // A request still running when the API has stopped has its Temporal calls cancelled before the connection
+      // closes: left alone, a call the stopping dev server drops is retried on the closed channel, and throws.
+      const stopping = new AbortController();
       const server = await new Promise<Server>((res, rej) => {
-        // Express 5 hands a listen error (port in use, address not available) to this callback.
         const fail = (err: Error) => rej(new Error(`the API cannot listen on ${config.api.host}:${config.api.port} (api.port / AIRLOCK_API_PORT): ${err.message}`));
-        const s = app.listen(config.api.port, config.api.host, (err?: Error) => (err ? fail(err) : res(s))).once('error', fail);
+        const s = createServer((req, resp) => void client.withAbortSignal(stopping.signal, async () => app(req, resp)));
+        s.once('error', fail).listen(config.api.port, config.api.host, () => res(s));
       });
       const port = (server.address() as { port: number }).port;
       stack.apiUrl = `http://${config.api.host}:${port}`;
@@ -133,7 +136,10 @@ export async function startStack(config: AirlockConfig, log: Logger, parts: Stac
         () =>
           new Promise<void>((res) => {
             deps.events.close(); // end open event streams; they never finish on their own
-            server.close(() => res());
+            server.close(() => {
+              stopping.abort();
+              res();
+            });
             server.closeIdleConnections();
             setTimeout(() => server.closeAllConnections(), 5_000).unref();
           }),

@@ -1,30 +1,52 @@
 // What the API reads from a run's workflow.
-import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { getRunQuery } from '../../workflows/definitions.js';
 import type { AirlockConfig } from '../config/load.js';
 import { proofClaimsOf, type ProofKind } from '../core/proof.js';
 import type { RunView } from '../core/types.js';
 import { decisionProofs } from '../identity/decisionProof.js';
-import { decisionRefusal, notFound, type ApiError } from './errors.js';
+import { ErrorCode } from '../core/errors.js';
+import { ApiError, decisionRefusal, notFound } from './errors.js';
 
-/** The run's current view: queried from the workflow, or for a closed run that cannot be replayed, its recorded result. */
+/** How long a run's worker has to answer the view query (Temporal's own limit is 30 s). */
+const QUERY_DEADLINE_MS = 10_000;
+
+/**
+ * The run's current view: queried from the workflow, or for a closed run that cannot be replayed, its recorded
+ * result. An open run that does not answer (no worker) is a 503 within QUERY_DEADLINE_MS: its result would wait until it closes.
+ */
 export async function runView(client: Client, runId: string): Promise<RunView> {
   const handle = client.workflow.getHandle(runId);
   try {
-    return await handle.query(getRunQuery);
+    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(getRunQuery));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw notFound(`run ${runId}`);
-    // A closed run whose history cannot be replayed (no worker): fall back to its recorded result.
-    try {
-      return await handle.result();
-    } catch (resultErr) {
-      if (resultErr instanceof WorkflowFailedError && resultErr.cause instanceof ApplicationFailure) {
-        const view = resultErr.cause.details?.[0] as RunView | undefined;
-        if (view) return view;
-      }
-      throw err;
-    }
+    const open = await handle.describe().then(
+      (d) => d.status.name === 'RUNNING',
+      () => true,
+    );
+    if (open) throw new ApiError(ErrorCode.RunUnavailable, `run ${runId} did not answer (is a worker polling its task queue?): ${rootMessage(err)}`, undefined, { cause: err });
+    const recorded = await recordedView(handle);
+    if (recorded) return recorded;
+    throw err;
+  }
+}
+
+/** The innermost cause's message: the client wraps a gRPC status ("query timed out …") twice. */
+function rootMessage(err: unknown): string {
+  let e = err as Error | undefined;
+  while (e?.cause instanceof Error) e = e.cause;
+  return (e?.message ?? String(err)).replace(/^\d+ [A-Z_]+: /, '');
+}
+
+/** A closed run's view as its result recorded it (undefined when the result carries none). */
+async function recordedView(handle: WorkflowHandle): Promise<RunView | undefined> {
+  try {
+    return (await handle.result()) as RunView;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) return err.cause.details?.[0] as RunView | undefined;
+    return undefined;
   }
 }
 
@@ -33,16 +55,7 @@ export async function runView(client: Client, runId: string): Promise<RunView> {
  * worker to replay its history (a run that closed without one, terminated say, is queried after all).
  */
 export async function listedRunView(client: Client, runId: string, open: boolean): Promise<RunView> {
-  if (open) return runView(client, runId);
-  try {
-    return await client.workflow.getHandle(runId).result();
-  } catch (err) {
-    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
-      const view = err.cause.details?.[0] as RunView | undefined;
-      if (view) return view;
-    }
-    return runView(client, runId);
-  }
+  return (!open && (await recordedView(client.workflow.getHandle(runId)))) || runView(client, runId);
 }
 
 /**

@@ -50,6 +50,8 @@ export const ERRORS = {
   // A tool call whose authorization could not be recorded is not made, and the run stops at once rather than
   // calling later on a decision an approver took minutes ago (the approval is re-asked in a new run).
   UnrecordedCall: spec(false, 503, 'unrecorded_call', 'system'),
+  /** An open run that did not answer the API's query (no worker is polling its task queue, or it timed out). */
+  RunUnavailable: spec(true, 503, 'run_unavailable', 'system'),
   // Notifications (activities/notify.ts): a receiver that is down or busy is retried; one that refuses (4xx), or a
   // channel this worker does not have, is not. Either way the run goes on.
   NotificationFailed: spec(true, 502, 'notification_failed', 'third_party'),

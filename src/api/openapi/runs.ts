@@ -55,7 +55,7 @@ export const runOperations: Operation[] = [
     description: 'Its requester, operators, admins and approvers may read it.',
     request: { params: RunIdParamsSchema },
     responses: { 200: jsonResponse('The run', RunViewSchema) },
-    errors: { 403: 'Not visible to the caller', 404: 'Unknown run' },
+    errors: { 403: 'Not visible to the caller', 404: 'Unknown run', 503: 'An open run no worker answered for within 10 s (`run_unavailable`)' },
   },
   {
     method: 'post',
