@@ -99,6 +99,8 @@ async function runNode24Leg(files) {
 }
 
 const tsNode = [process.execPath, '--import', 'tsx'];
+/** Test files run side by side in the default suite (AIRLOCK_TEST_CONCURRENCY overrides; 1 runs them one by one). */
+const TEST_FILES_AT_ONCE = /^[1-9]$/.test(process.env.AIRLOCK_TEST_CONCURRENCY ?? '') ? process.env.AIRLOCK_TEST_CONCURRENCY : '2';
 const [command = 'start', ...rest] = process.argv.slice(2);
 ensureNodeModules();
 
@@ -120,7 +122,9 @@ if (command === 'start') {
     process.exit(code);
   }
   const files = rest.length > 0 ? rest : testFiles(join(root, 'test'));
-  code = await runForwarding(tsNode[0], [...tsNode.slice(1), '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { cwd: root });
+  // Two files at a time (one per core): each file starts its own stack on free ports, data dir, PostgreSQL schema and
+  // browser, and the bundle cache is written atomically; most of a file's time is waiting on servers, not CPU.
+  code = await runForwarding(tsNode[0], [...tsNode.slice(1), '--test', `--test-concurrency=${TEST_FILES_AT_ONCE}`, '--test-reporter=spec', ...files], { cwd: root });
   if (code !== 0 || !node24) process.exit(code);
   process.exit(await runNode24Leg(rest.length > 0 ? rest : node24LegFiles()));
 } else if (command === 'bench') {
